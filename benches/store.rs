@@ -1,0 +1,228 @@
+//! Append throughput against the raw-Postgres baseline, in one run.
+//!
+//!     cargo bench --bench store
+//!
+//! Environment: `BENCH_DATABASE_URL` (default
+//! postgres://postgres@127.0.0.1:5432/storyline_bench, dropped and recreated),
+//! `BENCH_SECONDS` per figure (default 10). Needs `pgbench` on the PATH.
+//!
+//! The baseline is pgbench inserting rows of the same shape (same columns,
+//! same payload, same unique keys) into a plain table with a bigserial key,
+//! one statement per transaction: what Postgres itself can do on this
+//! machine right now. Each storyline figure is printed with its ratio to it.
+
+use std::process::Command;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use storyline::domain::{EventId, StoryId};
+use storyline::store::{ConnectOptions, EventMetadata, NewEvent, Store};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench";
+
+fn payload() -> serde_json::Value {
+    json!({
+        "schemaVersion": 1,
+        "developmentId": "de74e538-5616-5a7e-b6ab-30180f0aa230",
+        "headline": "Taliban warn Turkey against keeping troops at Kabul airport",
+        "occurredAt": "2021-07-13T00:00:00Z",
+        "precision": "DAY",
+        "actors": [{"name": "Taliban", "kind": "GROUP"}, {"name": "Turkey", "kind": "COUNTRY"}],
+        "quotes": [], "figures": [], "stances": [],
+        "sources": [{"name": "Press report"}],
+        "tags": ["military"]
+    })
+}
+
+struct Figure {
+    name: &'static str,
+    storyline: f64,
+    raw: f64,
+    target: Option<f64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; a filter argument is not supported.
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let duration = Duration::from_secs(seconds);
+    recreate_database(&url).await?;
+    let store = Store::connect(&ConnectOptions {
+        database_url: url.clone(),
+        max_connections: 12,
+    })
+    .await?;
+    create_raw_table(&url).await?;
+    println!("storyline store bench: {seconds} s per figure, database {url}");
+
+    let mut figures = Vec::new();
+    for (name, writers, batch, target) in [
+        ("append, 1 event/tx, 1 writer", 1, 1, None),
+        ("append, 1 event/tx, 8 writers", 8, 1, Some(0.6)),
+        ("append, 100 events/tx, 8 writers", 8, 100, Some(0.7)),
+    ] {
+        let raw = pgbench_events_per_second(&url, writers, batch, seconds)?;
+        let ours = storyline_events_per_second(&store, writers, batch, duration).await?;
+        figures.push(Figure {
+            name,
+            storyline: ours,
+            raw,
+            target,
+        });
+    }
+    store.close().await;
+    print_table(&figures);
+    Ok(())
+}
+
+async fn recreate_database(url: &str) -> anyhow::Result<()> {
+    let target = PgConnectOptions::from_str(url)?;
+    let name = target
+        .get_database()
+        .unwrap_or("storyline_bench")
+        .to_owned();
+    let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    Ok(())
+}
+
+async fn create_raw_table(url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::query(
+        "CREATE TABLE raw_events (
+            position bigserial PRIMARY KEY, id uuid NOT NULL UNIQUE, story_id uuid NOT NULL,
+            version int NOT NULL, type text NOT NULL, schema_version int NOT NULL,
+            payload jsonb NOT NULL, metadata jsonb NOT NULL, occurred_at timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL, UNIQUE (story_id, version))",
+    )
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
+/// Rows of the same shape as storyline's, `batch` per transaction, sent as
+/// one multi-row INSERT whose text carries every payload, as a client must.
+fn pgbench_events_per_second(
+    url: &str,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let payload = payload().to_string();
+    let rows: Vec<String> = (1..=batch)
+        .map(|n| {
+            format!(
+                "(gen_random_uuid(), md5(:client_id::text || '-' || :story)::uuid, {n}, 'DevelopmentReported', 1, \
+                 '{payload}', '{{\"principal\":\"bench\"}}', '2021-07-13T00:00:00Z', clock_timestamp())"
+            )
+        })
+        .collect();
+    // A fresh story per transaction keeps (story_id, version) unique.
+    let script = format!(
+        "\\set story random(1, 1000000000000)\n\
+         INSERT INTO raw_events (id, story_id, version, type, schema_version, payload, metadata, occurred_at, recorded_at) VALUES\n{};\n",
+        rows.join(",\n")
+    );
+    let path = std::env::temp_dir().join(format!(
+        "storyline-bench-{}-{batch}.sql",
+        std::process::id()
+    ));
+    std::fs::write(&path, script)?;
+    let output = Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.to_string(),
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(&path)
+        .arg(url)
+        .output()?;
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let tps = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "pgbench gave no tps: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    Ok(tps * batch as f64)
+}
+
+async fn storyline_events_per_second(
+    store: &Store,
+    writers: usize,
+    batch: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let story = StoryId::generate();
+                let metadata = EventMetadata::by("bench");
+                let mut appended = 0usize;
+                while Instant::now() < deadline {
+                    let events: Vec<NewEvent> = (0..batch)
+                        .map(|_| NewEvent {
+                            id: EventId::generate(),
+                            event_type: "DevelopmentReported".into(),
+                            schema_version: 1,
+                            payload: payload(),
+                            occurred_at: Some(chrono::Utc::now()),
+                        })
+                        .collect();
+                    appended += store
+                        .append(story, None, &events, &metadata)
+                        .await?
+                        .events
+                        .len();
+                }
+                Ok::<usize, storyline::store::StoreError>(appended)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+fn print_table(figures: &[Figure]) {
+    println!();
+    println!(
+        "{:<36} {:>14} {:>14} {:>7} {:>8}",
+        "events/s", "storyline", "raw pgbench", "ratio", "target"
+    );
+    for f in figures {
+        let ratio = f.storyline / f.raw;
+        let target = f.target.map_or("-".to_owned(), |t| {
+            format!("{}{t:.2}", if ratio >= t { "ok≥" } else { "NO≥" })
+        });
+        println!(
+            "{:<36} {:>14.0} {:>14.0} {:>7.2} {:>8}",
+            f.name, f.storyline, f.raw, ratio, target
+        );
+    }
+}

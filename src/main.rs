@@ -1,0 +1,128 @@
+//! The `storyline` command line: serve, migrate, manage tokens.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use storyline::http::{self, AppState};
+use storyline::store::{ConnectOptions, Store, DEFAULT_DATABASE_URL};
+
+#[derive(Parser)]
+#[command(
+    name = "storyline",
+    version,
+    about = "Event-sourced tracking of developing news stories"
+)]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// PostgreSQL URL; the database is created when missing.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// Connections in the pool.
+    #[arg(
+        long,
+        env = "STORYLINE_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    db_max_connections: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (health, readiness) until SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "STORYLINE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, as the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the live token of that name; it fails from the next request on.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    storyline::telemetry::init_logging();
+    let cli = Cli::parse();
+    match connect_and_run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes, without a backtrace: this is for operators.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
+    let store = Store::connect(&ConnectOptions {
+        database_url: cli.database.database_url.clone(),
+        max_connections: cli.database.db_max_connections,
+    })
+    .await
+    .context("cannot open the database")?;
+    let outcome = run(cli.command, &store).await;
+    store.close().await;
+    outcome
+}
+
+async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            http::serve(
+                listener,
+                AppState {
+                    store: store.clone(),
+                },
+            )
+            .await?;
+        }
+        Command::Migrate => {
+            // Store::connect has migrated already.
+            tracing::info!("database is up to date");
+        }
+        Command::Token {
+            command: TokenCommand::Create { name },
+        } => {
+            let token = store.create_token(&name).await?;
+            eprintln!("Created token {name:?}. It is shown only now; keep it secret.");
+            println!("{token}");
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { name },
+        } => {
+            store.revoke_token(&name).await?;
+            eprintln!("Revoked token {name:?}.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Reading events: one story's stream by version, and the global feed by
+//! position.
+//!
+//! # The ordering guarantee
+//!
+//! A reader of the global feed that has seen position p must never later meet
+//! a new event at a position <= p. Positions are `(transaction id << 16) +
+//! index`, so they follow the order in which writers took their transaction
+//! ids, not the order in which they commit. The feed therefore returns only
+//! events whose transaction id lies below `pg_snapshot_xmin` of the reading
+//! statement's snapshot: every transaction below it has finished, and every
+//! transaction still running, or yet to start, has a larger id and so writes
+//! larger positions. Writers share no lock and no sequence; a committed event
+//! becomes readable once every older writer has finished (milliseconds for
+//! storyline's one-statement appends).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{RecordedEvent, Store, StoreError};
+use crate::domain::{EventId, Position, StoryId, Version};
+
+/// The columns of [`EventRow`], in a form every SELECT can reuse.
+pub(super) const EVENT_COLUMNS: &str = "position, id, story_id, version, type AS event_type, \
+     schema_version, payload, metadata, occurred_at, recorded_at";
+
+/// The first position that a transaction still running (or not yet begun)
+/// could write, as seen by the current statement's snapshot.
+const FIRST_UNSETTLED_POSITION: &str =
+    "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    position: i64,
+    id: Uuid,
+    story_id: Uuid,
+    version: i32,
+    event_type: String,
+    schema_version: i32,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for RecordedEvent {
+    fn from(row: EventRow) -> Self {
+        RecordedEvent {
+            position: Position(row.position),
+            id: EventId(row.id),
+            story_id: StoryId(row.story_id),
+            version: Version(row.version),
+            event_type: row.event_type,
+            schema_version: row.schema_version,
+            payload: row.payload,
+            metadata: row.metadata,
+            occurred_at: row.occurred_at,
+            recorded_at: row.recorded_at,
+        }
+    }
+}
+
+impl Store {
+    /// A story's events with `from <= version <= to`, in version order.
+    pub async fn read_stream(
+        &self,
+        story: StoryId,
+        from: Version,
+        to: Option<Version>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE story_id = $1 AND version >= $2 AND version <= $3 ORDER BY version"
+        );
+        let rows = sqlx::query_as::<_, EventRow>(&sql)
+            .bind(story.0)
+            .bind(from.0)
+            .bind(to.map_or(i32::MAX, |v| v.0))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// Up to `limit` events after `after` in global order, optionally of one
+    /// story, holding back any event that a still-running writer could yet
+    /// precede (see the module documentation).
+    pub async fn read_feed(
+        &self,
+        after: Position,
+        limit: i64,
+        story: Option<StoryId>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = match story {
+            None => {
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM events \
+                     WHERE position > $1 AND position < {FIRST_UNSETTLED_POSITION} \
+                     ORDER BY position LIMIT $2"
+                );
+                sqlx::query_as::<_, EventRow>(&sql)
+                    .bind(after.0)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Some(story) => {
+                let sql = format!(
+                    "SELECT {EVENT_COLUMNS} FROM events \
+                     WHERE story_id = $3 AND position > $1 AND position < {FIRST_UNSETTLED_POSITION} \
+                     ORDER BY position LIMIT $2"
+                );
+                sqlx::query_as::<_, EventRow>(&sql)
+                    .bind(after.0)
+                    .bind(limit)
+                    .bind(story.0)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// The position a live reader starting now should read after: every
+    /// event at or below it is settled, every later one will be delivered.
+    pub async fn settled_head(&self) -> Result<Position, StoreError> {
+        let sql = format!("SELECT {FIRST_UNSETTLED_POSITION} - 1");
+        let head: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+        Ok(Position(head))
+    }
+}

@@ -1,0 +1,199 @@
+//! Every SQL statement of storyline lives under this module.
+
+mod append;
+mod feed;
+mod notify;
+mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+use crate::domain::{EventId, Position, StoryId, Version};
+
+pub use append::MAX_EVENTS_PER_TRANSACTION;
+pub use notify::EVENTS_CHANNEL;
+pub use tokens::{Principal, TokenError};
+
+/// The default database of the server and the CLI.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline";
+
+/// What can go wrong when appending or reading events.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("expected version {expected} but the story is at version {actual}")]
+    VersionConflict { expected: Version, actual: Version },
+    #[error("event id {0} was already used for different content")]
+    EventIdReused(EventId),
+    #[error("event id {0} appears twice in one append")]
+    EventIdRepeated(EventId),
+    #[error("an append needs at least one event")]
+    EmptyAppend,
+    #[error("at most {MAX_EVENTS_PER_TRANSACTION} events fit in one transaction")]
+    TooManyEvents,
+    #[error("the story is under heavy contention; retry the append")]
+    Contention,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// An event to append: what the caller decides. The store decides the rest
+/// (position, version, recorded time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: serde_json::Value,
+    /// When it happened in the world; `None` for story-level events, which
+    /// then take their recorded time.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// Who appended, and in answer to what. Stored with every event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventMetadata {
+    pub principal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<uuid::Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<uuid::Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl EventMetadata {
+    pub fn by(principal: impl Into<String>) -> Self {
+        Self {
+            principal: principal.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub position: Position,
+    pub id: EventId,
+    pub story_id: StoryId,
+    pub version: Version,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: serde_json::Value,
+    pub metadata: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The answer to an append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendOutcome {
+    /// The events appended, or on an idempotent retry those stored by the
+    /// first call.
+    pub events: Vec<RecordedEvent>,
+    /// True when this call was a retry of an earlier one and wrote nothing.
+    pub deduplicated: bool,
+}
+
+/// Settings for [`Store::connect`].
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub database_url: String,
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            max_connections: 16,
+        }
+    }
+}
+
+/// The event store: a pool plus the notifier that wakes live readers.
+#[derive(Clone)]
+pub struct Store {
+    pool: PgPool,
+    notifier: notify::Notifier,
+}
+
+impl Store {
+    /// Connects, creating the database when it is missing, and migrates it.
+    pub async fn connect(options: &ConnectOptions) -> Result<Store, StoreError> {
+        create_database_if_missing(&options.database_url).await?;
+        let connect = PgConnectOptions::from_str(&options.database_url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            // A ping before every acquire would double the round trips of a
+            // one-statement append; a broken connection fails the statement
+            // and is replaced anyway.
+            .test_before_acquire(false)
+            .connect_with(connect)
+            .await?;
+        let store = Store::from_pool(pool);
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Wraps an existing pool (tests get theirs from `#[sqlx::test]`). Must
+    /// be called inside a Tokio runtime: it starts the notifier task.
+    pub fn from_pool(pool: PgPool) -> Store {
+        let notifier = notify::Notifier::start(pool.clone());
+        Store { pool, notifier }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_reachable(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Waits until every wake-up queued so far has been sent to Postgres.
+    /// Short-lived processes (the CLI) call it before exiting.
+    pub async fn flush_notifications(&self) {
+        self.notifier.flush().await;
+    }
+
+    /// Closes the pool after flushing notifications.
+    pub async fn close(&self) {
+        self.flush_notifications().await;
+        self.pool.close().await;
+    }
+}
+
+/// The migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+async fn create_database_if_missing(url: &str) -> Result<(), StoreError> {
+    if Postgres::database_exists(url).await? {
+        return Ok(());
+    }
+    match Postgres::create_database(url).await {
+        Ok(()) => Ok(()),
+        // Another process created it between our check and our create.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

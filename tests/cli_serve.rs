@@ -1,0 +1,153 @@
+//! The binary itself: migrations, tokens, and the HTTP server's health.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use storyline::store::Store;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_storyline");
+
+fn database_url(connect: &PgConnectOptions, database: &str) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        database
+    )
+}
+
+fn test_database_url(connect: &PgConnectOptions) -> String {
+    database_url(
+        connect,
+        connect
+            .get_database()
+            .expect("sqlx::test names its database"),
+    )
+}
+
+fn storyline(url: &str, args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("binary runs")
+}
+
+#[sqlx::test]
+async fn token_create_prints_the_token_last_and_revoke_disables_it(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let url = test_database_url(&connect);
+    let created = storyline(&url, &["token", "create", "--name", "wire desk"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let token = stdout.lines().last().expect("token printed").to_owned();
+
+    let store = Store::from_pool(pool.connect_with(connect).await.unwrap());
+    let principal = store
+        .authenticate(&token)
+        .await
+        .unwrap()
+        .expect("token is live");
+    assert_eq!(principal.name, "wire desk");
+
+    let revoked = storyline(&url, &["token", "revoke", "--name", "wire desk"]);
+    assert!(revoked.status.success());
+    assert!(
+        store.authenticate(&token).await.unwrap().is_none(),
+        "revoked at once"
+    );
+
+    let again = storyline(&url, &["token", "revoke", "--name", "wire desk"]);
+    assert!(!again.status.success(), "revoking twice is an error");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("no live token"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}
+
+#[sqlx::test]
+async fn migrate_creates_a_missing_database_and_is_repeatable(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let admin = pool.connect_with(connect.clone()).await.unwrap();
+    let name = format!("storyline_cli_{}", uuid::Uuid::now_v7().simple());
+    let url = database_url(&connect, &name);
+    for _ in 0..2 {
+        let migrated = storyline(&url, &["migrate"]);
+        assert!(
+            migrated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+    }
+    let fresh = PgPoolOptions::new().connect(&url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('events', 'tokens')",
+    )
+    .fetch_one(&fresh)
+    .await
+    .unwrap();
+    fresh.close().await;
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(tables, 2);
+}
+
+#[sqlx::test]
+async fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm(
+    _pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let port = free_port();
+    let mut server = Command::new(BINARY)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", test_database_url(&connect))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let health = wait_for(&client, &format!("{base}/healthz")).await;
+    assert_eq!(health, (200, "ok".to_owned()));
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let status = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "graceful exit, got {status}");
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// GETs `url` until the server answers (it is still migrating at first).
+async fn wait_for(client: &reqwest::Client, url: &str) -> (u16, String) {
+    for _ in 0..300 {
+        if let Ok(response) = client.get(url).send().await {
+            let status = response.status().as_u16();
+            return (status, response.text().await.unwrap_or_default());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server never answered {url}");
+}
