@@ -1,5 +1,23 @@
 //! The pure core: no I/O, no async.
+//!
+//! - [`model`]: value types spelled as in the contract;
+//! - [`events`]: the five event payloads, decoding and upcasting;
+//! - [`validate`]: rules every payload obeys before it is stored;
+//! - [`fold`]: `apply(state, event)`, the only way state changes;
+//! - [`view`]: the contract's StoryState derived from a fold, under a cut;
+//! - [`replay`]: `state_at` and `changes` on the two time axes;
+//! - [`exchange`]: the NDJSON lines of import and export.
 
+pub mod events;
+pub mod exchange;
+pub mod fold;
 mod ids;
+pub mod model;
+pub mod replay;
+pub mod validate;
+pub mod view;
 
 pub use ids::{EventId, Position, StoryId, Version};
+
+#[cfg(test)]
+mod tests;

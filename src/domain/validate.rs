@@ -1,0 +1,399 @@
+//! Payload validation and normalisation: every event passes here before it
+//! is stored, so the fold can trust what it reads.
+//!
+//! Names (actors, speakers, places, stance parties) are trimmed and
+//! otherwise kept as written.
+
+use super::events::{
+    DevelopmentCorrected, DevelopmentPatch, DevelopmentReported, DevelopmentRetracted, StoryEvent,
+    StoryOpened, StoryStatusChanged,
+};
+use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput};
+
+pub const MAX_HEADLINE_CHARS: usize = 300;
+pub const MAX_TITLE_CHARS: usize = 300;
+pub const MAX_TEXT_CHARS: usize = 5_000;
+pub const MAX_NAME_CHARS: usize = 300;
+pub const MAX_URL_CHARS: usize = 2_000;
+pub const MAX_SLUG_CHARS: usize = 100;
+pub const MAX_LIST_ITEMS: usize = 200;
+
+/// Input that breaks a rule; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidInput {
+    pub field: String,
+    pub message: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> InvalidInput {
+    InvalidInput {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+type Checked<T> = Result<T, InvalidInput>;
+
+impl StoryEvent {
+    /// The event with names trimmed, or the first rule it breaks.
+    pub fn validated(self) -> Checked<StoryEvent> {
+        Ok(match self {
+            StoryEvent::StoryOpened(e) => StoryEvent::StoryOpened(story_opened(e)?),
+            StoryEvent::DevelopmentReported(e) => {
+                StoryEvent::DevelopmentReported(development_reported(e)?)
+            }
+            StoryEvent::DevelopmentCorrected(e) => {
+                StoryEvent::DevelopmentCorrected(development_corrected(e)?)
+            }
+            StoryEvent::DevelopmentRetracted(e) => {
+                StoryEvent::DevelopmentRetracted(DevelopmentRetracted {
+                    reason: required_text("reason", e.reason, MAX_TEXT_CHARS)?,
+                    ..e
+                })
+            }
+            StoryEvent::StoryStatusChanged(e) => {
+                StoryEvent::StoryStatusChanged(StoryStatusChanged {
+                    reason: optional_text("reason", e.reason, MAX_TEXT_CHARS)?,
+                    ..e
+                })
+            }
+        })
+    }
+}
+
+/// A slug: lowercase letters, digits and single hyphens, 1–100 characters.
+pub fn check_slug(slug: &str) -> Checked<()> {
+    let well_formed = !slug.is_empty()
+        && slug.len() <= MAX_SLUG_CHARS
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--");
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid(
+            "slug",
+            "must be 1-100 lowercase letters, digits and single hyphens, e.g. kabul-airport-2021",
+        ))
+    }
+}
+
+fn story_opened(e: StoryOpened) -> Checked<StoryOpened> {
+    let slug = e.slug.trim().to_owned();
+    check_slug(&slug)?;
+    Ok(StoryOpened {
+        slug,
+        title: required_text("title", e.title, MAX_TITLE_CHARS)?,
+        summary: optional_text("summary", e.summary, MAX_TEXT_CHARS)?,
+        topics: names("topics", e.topics)?,
+        ..e
+    })
+}
+
+fn development_reported(e: DevelopmentReported) -> Checked<DevelopmentReported> {
+    Ok(DevelopmentReported {
+        headline: required_text("headline", e.headline, MAX_HEADLINE_CHARS)?,
+        summary: optional_text("summary", e.summary, MAX_TEXT_CHARS)?,
+        location: e.location.map(location).transpose()?,
+        actors: list("actors", e.actors, actor)?,
+        quotes: list("quotes", e.quotes, quote)?,
+        figures: list("figures", e.figures, figure)?,
+        stances: list("stances", e.stances, stance)?,
+        sources: list("sources", e.sources, source)?,
+        tags: names("tags", e.tags)?,
+        ..e
+    })
+}
+
+fn development_corrected(e: DevelopmentCorrected) -> Checked<DevelopmentCorrected> {
+    let c = e.changes;
+    let changes = DevelopmentPatch {
+        headline: c
+            .headline
+            .map(|h| required_text("changes.headline", h, MAX_HEADLINE_CHARS))
+            .transpose()?,
+        summary: optional_text("changes.summary", c.summary, MAX_TEXT_CHARS)?,
+        occurred_at: c.occurred_at,
+        precision: c.precision,
+        location: c.location.map(location).transpose()?,
+        actors: c
+            .actors
+            .map(|l| list("changes.actors", l, actor))
+            .transpose()?,
+        quotes: c
+            .quotes
+            .map(|l| list("changes.quotes", l, quote))
+            .transpose()?,
+        figures: c
+            .figures
+            .map(|l| list("changes.figures", l, figure))
+            .transpose()?,
+        stances: c
+            .stances
+            .map(|l| list("changes.stances", l, stance))
+            .transpose()?,
+        sources: c
+            .sources
+            .map(|l| list("changes.sources", l, source))
+            .transpose()?,
+        tags: c.tags.map(|l| names("changes.tags", l)).transpose()?,
+    };
+    if changes == DevelopmentPatch::default() {
+        return Err(invalid(
+            "changes",
+            "a correction must change at least one field",
+        ));
+    }
+    Ok(DevelopmentCorrected {
+        changes,
+        reason: required_text("reason", e.reason, MAX_TEXT_CHARS)?,
+        ..e
+    })
+}
+
+fn required_text(field: &str, text: String, max: usize) -> Checked<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    let chars = trimmed.chars().count();
+    if chars > max {
+        return Err(invalid(
+            field,
+            format!("is {chars} characters; at most {max} are allowed"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn optional_text(field: &str, text: Option<String>, max: usize) -> Checked<Option<String>> {
+    match text {
+        Some(t) if t.trim().is_empty() => Ok(None),
+        Some(t) => required_text(field, t, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn name(field: &str, text: String) -> Checked<String> {
+    required_text(field, text, MAX_NAME_CHARS)
+}
+
+fn optional_name(field: &str, text: Option<String>) -> Checked<Option<String>> {
+    optional_text(field, text, MAX_NAME_CHARS)
+}
+
+fn list<T>(field: &str, items: Vec<T>, check: impl Fn(&str, T) -> Checked<T>) -> Checked<Vec<T>> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(invalid(
+            field,
+            format!(
+                "has {} items; at most {MAX_LIST_ITEMS} are allowed",
+                items.len()
+            ),
+        ));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| check(&format!("{field}[{i}]"), item))
+        .collect()
+}
+
+fn names(field: &str, items: Vec<String>) -> Checked<Vec<String>> {
+    list(field, items, name)
+}
+
+fn finite(field: &str, value: f64) -> Checked<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(invalid(field, "must be a finite number"))
+    }
+}
+
+fn in_range(field: &str, value: Option<f64>, limit: f64) -> Checked<Option<f64>> {
+    match value {
+        Some(v) if !v.is_finite() || v.abs() > limit => Err(invalid(
+            field,
+            format!("must lie between -{limit} and {limit}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn location(l: Location) -> Checked<Location> {
+    Ok(Location {
+        name: name("location.name", l.name)?,
+        country: optional_name("location.country", l.country)?,
+        latitude: in_range("location.latitude", l.latitude, 90.0)?,
+        longitude: in_range("location.longitude", l.longitude, 180.0)?,
+    })
+}
+
+fn actor(field: &str, a: ActorRef) -> Checked<ActorRef> {
+    Ok(ActorRef {
+        name: name(&format!("{field}.name"), a.name)?,
+        role: optional_name(&format!("{field}.role"), a.role)?,
+        ..a
+    })
+}
+
+fn quote(field: &str, q: QuoteInput) -> Checked<QuoteInput> {
+    Ok(QuoteInput {
+        speaker: name(&format!("{field}.speaker"), q.speaker)?,
+        speaker_role: optional_name(&format!("{field}.speakerRole"), q.speaker_role)?,
+        text: required_text(&format!("{field}.text"), q.text, MAX_TEXT_CHARS)?,
+    })
+}
+
+fn figure(field: &str, f: FigureInput) -> Checked<FigureInput> {
+    Ok(FigureInput {
+        metric: name(&format!("{field}.metric"), f.metric)?,
+        value: finite(&format!("{field}.value"), f.value)?,
+        unit: optional_name(&format!("{field}.unit"), f.unit)?,
+        place: optional_name(&format!("{field}.place"), f.place)?,
+        ..f
+    })
+}
+
+fn stance(field: &str, s: StanceInput) -> Checked<StanceInput> {
+    Ok(StanceInput {
+        actor: name(&format!("{field}.actor"), s.actor)?,
+        target: name(&format!("{field}.target"), s.target)?,
+        summary: optional_text(&format!("{field}.summary"), s.summary, MAX_TEXT_CHARS)?,
+        ..s
+    })
+}
+
+fn source(field: &str, s: Source) -> Checked<Source> {
+    Ok(Source {
+        name: name(&format!("{field}.name"), s.name)?,
+        url: optional_text(&format!("{field}.url"), s.url, MAX_URL_CHARS)?,
+        ..s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::ActorKind;
+    use chrono::TimeZone;
+
+    fn reported(headline: &str) -> DevelopmentReported {
+        DevelopmentReported {
+            schema_version: 1,
+            development_id: uuid::Uuid::now_v7(),
+            headline: headline.into(),
+            summary: None,
+            occurred_at: chrono::Utc.with_ymd_and_hms(2021, 7, 13, 0, 0, 0).unwrap(),
+            precision: Default::default(),
+            location: None,
+            actors: vec![],
+            quotes: vec![],
+            figures: vec![],
+            stances: vec![],
+            sources: vec![],
+            tags: vec![],
+        }
+    }
+
+    fn check(e: DevelopmentReported) -> Checked<StoryEvent> {
+        StoryEvent::DevelopmentReported(e).validated()
+    }
+
+    #[test]
+    fn headline_must_have_1_to_300_characters() {
+        assert!(check(reported("  ")).is_err());
+        assert!(check(reported(&"x".repeat(300))).is_ok());
+        let too_long = check(reported(&"x".repeat(301))).unwrap_err();
+        assert_eq!(too_long.field, "headline");
+    }
+
+    #[test]
+    fn summaries_and_quotes_are_capped_at_5000_characters() {
+        let mut e = reported("h");
+        e.summary = Some("s".repeat(5_001));
+        assert_eq!(check(e).unwrap_err().field, "summary");
+        let mut e = reported("h");
+        e.quotes = vec![QuoteInput {
+            speaker: "Kirby".into(),
+            speaker_role: None,
+            text: "q".repeat(5_001),
+        }];
+        assert_eq!(check(e).unwrap_err().field, "quotes[0].text");
+    }
+
+    #[test]
+    fn lists_hold_at_most_200_items() {
+        let mut e = reported("h");
+        e.tags = vec!["t".into(); 201];
+        assert_eq!(check(e).unwrap_err().field, "tags");
+    }
+
+    #[test]
+    fn figures_must_be_finite_and_coordinates_on_earth() {
+        let mut e = reported("h");
+        e.figures = vec![FigureInput {
+            metric: "killed".into(),
+            value: f64::NAN,
+            qualifier: Default::default(),
+            unit: None,
+            place: None,
+        }];
+        assert_eq!(check(e).unwrap_err().field, "figures[0].value");
+        let mut e = reported("h");
+        e.location = Some(Location {
+            name: "Kabul".into(),
+            country: None,
+            latitude: Some(91.0),
+            longitude: None,
+        });
+        assert_eq!(check(e).unwrap_err().field, "location.latitude");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_otherwise_kept() {
+        let mut e = reported("  Bomb in Kabul ");
+        e.actors = vec![ActorRef {
+            name: "  United States ".into(),
+            kind: ActorKind::Country,
+            role: None,
+        }];
+        let StoryEvent::DevelopmentReported(e) = check(e).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(e.headline, "Bomb in Kabul");
+        assert_eq!(e.actors[0].name, "United States");
+    }
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_hyphens() {
+        assert!(check_slug("kabul-airport-2021").is_ok());
+        for bad in [
+            "",
+            "Kabul",
+            "kabul airport",
+            "-kabul",
+            "kabul-",
+            "kabul--airport",
+        ] {
+            assert!(check_slug(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_correction_is_refused() {
+        let e = DevelopmentCorrected {
+            schema_version: 1,
+            development_id: uuid::Uuid::now_v7(),
+            changes: DevelopmentPatch::default(),
+            reason: "typo".into(),
+        };
+        let error = StoryEvent::DevelopmentCorrected(e).validated().unwrap_err();
+        assert_eq!(error.field, "changes");
+    }
+}
