@@ -5,6 +5,7 @@
 //! - [`http`] is the router: health, readiness, limits.
 
 pub mod domain;
+pub mod exchange;
 pub mod http;
 pub mod store;
 pub mod telemetry;

@@ -1,9 +1,11 @@
 //! The `storyline` command line: serve, migrate, manage tokens.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use storyline::exchange;
 use storyline::http::{self, AppState};
 use storyline::store::{ConnectOptions, Store, DEFAULT_DATABASE_URL};
 
@@ -42,7 +44,20 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "STORYLINE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Load the demo story (idempotent) before serving.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Import NDJSON events from FILE, or standard input with `-`.
+    Import { file: PathBuf },
+    /// Export events as NDJSON that `import` reads back.
+    Export {
+        /// Only this story.
+        #[arg(long)]
+        story: Option<String>,
+    },
+    /// Load the demo story (Kabul airport, July 2021); idempotent.
+    Demo,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -64,6 +79,21 @@ enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+async fn load_demo(store: &Store) -> anyhow::Result<()> {
+    let report = exchange::load_demo(store)
+        .await
+        .context("cannot load the demo story")?;
+    print_import_report(&report);
+    Ok(())
+}
+
+fn print_import_report(report: &exchange::ImportReport) {
+    eprintln!(
+        "{} events appended, {} already present, {} stories",
+        report.appended, report.already_present, report.stories
+    );
 }
 
 #[tokio::main]
@@ -94,7 +124,10 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
     match command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, demo } => {
+            if demo {
+                load_demo(store).await?;
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -110,6 +143,21 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");
         }
+        Command::Import { file } => {
+            let report = if file.as_os_str() == "-" {
+                exchange::import(store, std::io::stdin().lock()).await?
+            } else {
+                let opened = std::fs::File::open(&file)
+                    .with_context(|| format!("cannot open {}", file.display()))?;
+                exchange::import(store, std::io::BufReader::new(opened)).await?
+            };
+            print_import_report(&report);
+        }
+        Command::Export { story } => {
+            let stdout = std::io::stdout().lock();
+            exchange::export(store, story.as_deref(), std::io::BufWriter::new(stdout)).await?;
+        }
+        Command::Demo => load_demo(store).await?,
         Command::Token {
             command: TokenCommand::Create { name },
         } => {

@@ -82,7 +82,7 @@ async fn a_polling_reader_sees_every_event_of_eight_concurrent_writers_once_in_o
 }
 
 /// Polls the feed from `after` like a consumer would, until the writers are
-/// done and a read begun after that finds nothing new.
+/// done and a read begun after they settled finds nothing new.
 async fn read_until_quiet(
     store: Store,
     mut after: Position,
@@ -91,6 +91,12 @@ async fn read_until_quiet(
     let mut delivered = Vec::new();
     loop {
         let done = writers_done.load(Ordering::SeqCst);
+        if done {
+            // Every writer has committed; once their transactions (and any
+            // older one elsewhere in the cluster) are settled, an empty read
+            // means the end.
+            settle(&store).await;
+        }
         let page = store
             .read_feed(after, 500, None)
             .await
@@ -161,6 +167,7 @@ async fn the_feed_holds_back_a_commit_while_an_older_writer_is_still_open(
     );
 
     older_tx.commit().await.unwrap();
+    settle(&store).await;
     let feed = store.read_feed(Position::START, 10, None).await.unwrap();
     let stories: Vec<StoryId> = feed.iter().map(|e| e.story_id).collect();
     assert_eq!(stories, vec![older_story, younger.events[0].story_id]);
@@ -183,6 +190,7 @@ async fn the_feed_can_be_filtered_to_one_story(pool: sqlx::PgPool) {
         .append(second, None, &[development("b")], &by_tester())
         .await
         .unwrap();
+    settle(&store).await;
     let only_first = store
         .read_feed(Position::START, 10, Some(first))
         .await
@@ -195,10 +203,21 @@ async fn the_feed_can_be_filtered_to_one_story(pool: sqlx::PgPool) {
 async fn settled_head_excludes_what_is_already_committed(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool);
     opened_story(&store).await;
+    settle(&store).await;
     let head = store.settled_head().await.unwrap();
     assert!(store.read_feed(head, 10, None).await.unwrap().is_empty());
     let story = opened_story(&store).await;
+    settle(&store).await;
     let after = store.read_feed(head, 10, None).await.unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].story_id, story);
+}
+
+/// Transaction ids are cluster-wide, so a test running beside this one can
+/// hold the feed back for a moment; wait for it rather than flake.
+async fn settle(store: &Store) {
+    store
+        .wait_until_settled(Duration::from_secs(30))
+        .await
+        .expect("transactions finish");
 }

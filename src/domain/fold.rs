@@ -119,6 +119,22 @@ impl StoryFold {
         }
     }
 
+    /// The contract's `Event.occurredAt` of a development event just
+    /// applied: its target's occurredAt after the event. `None` for
+    /// story-level events, which occur when they are recorded.
+    pub fn development_time(&self, event: &StoryEvent) -> Option<DateTime<Utc>> {
+        let id = event.development_id()?;
+        self.developments
+            .get(&id)
+            .map(|d| d.occurred_at)
+            .or_else(|| {
+                self.retracted
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map(|r| r.occurred_at)
+            })
+    }
+
     fn check_new_development(&self, id: Uuid) -> Result<(), FoldError> {
         let known =
             self.developments.contains_key(&id) || self.retracted.iter().any(|r| r.id == id);

@@ -143,6 +143,17 @@ impl Store {
                 }
                 Ok(_) => {}
                 Err(e) if is_clash_with_concurrent_append(&e) => {}
+                Err(e) if is_slug_clash(&e) => {
+                    // The same StoryOpened retried clashes on its slug too.
+                    return match self.explain_refusal(story, expected, events).await? {
+                        Refusal::Duplicate(stored) => Ok(AppendOutcome {
+                            events: stored,
+                            deduplicated: true,
+                        }),
+                        Refusal::Failed(e) => Err(e),
+                        Refusal::Retry => Err(StoreError::SlugTaken(slug_of(events))),
+                    };
+                }
                 Err(e) => return Err(e.into()),
             }
             match self.explain_refusal(story, expected, events).await? {
@@ -240,6 +251,23 @@ impl Store {
         }
     }
 
+    /// The story opened with this slug, if any.
+    pub async fn find_story_by_slug(&self, slug: &str) -> Result<Option<StoryId>, StoreError> {
+        let story: Option<Uuid> = sqlx::query_scalar(
+            "SELECT story_id FROM events WHERE type = 'StoryOpened' AND payload ->> 'slug' = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(story.map(StoryId))
+    }
+
+    /// Stored events among `ids`, in position order.
+    pub async fn events_with_ids(&self, ids: &[EventId]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        self.read_events_by_id(&ids).await
+    }
+
     /// The story's version: the number of events in its stream.
     pub async fn current_version(&self, story: StoryId) -> Result<Version, StoreError> {
         let version: Option<i32> = sqlx::query_scalar(
@@ -287,6 +315,18 @@ fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
         ),
         _ => false,
     }
+}
+
+fn is_slug_clash(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some("events_story_slug_key"))
+}
+
+fn slug_of(events: &[NewEvent]) -> String {
+    events
+        .iter()
+        .find_map(|e| e.payload.get("slug").and_then(serde_json::Value::as_str))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The batch as parallel arrays, the shape `unnest` takes.

@@ -14,7 +14,10 @@
 //! becomes readable once every older writer has finished (milliseconds for
 //! storyline's one-statement appends).
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{RecordedEvent, Store, StoreError};
@@ -118,6 +121,32 @@ impl Store {
             }
         };
         Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// Waits until every transaction that had begun when it was called has
+    /// finished, so the feed then holds every event committed before the
+    /// call. Readers that must see "everything so far" (export, verify) call
+    /// it first. Transaction ids are cluster-wide: a long transaction in
+    /// any database of the cluster delays this, and the feed, until it ends.
+    pub async fn wait_until_settled(&self, timeout: Duration) -> Result<(), StoreError> {
+        let target: i64 =
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+                .fetch_one(&self.pool)
+                .await?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let oldest_running: i64 =
+                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                    .fetch_one(&self.pool)
+                    .await?;
+            if oldest_running >= target {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(StoreError::NotSettled);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The position a live reader starting now should read after: every

@@ -14,6 +14,8 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
+use crate::domain::events::{DecodeError, StoryEvent};
+use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
@@ -30,12 +32,18 @@ pub enum StoreError {
     VersionConflict { expected: Version, actual: Version },
     #[error("event id {0} was already used for different content")]
     EventIdReused(EventId),
+    #[error("the slug {0:?} is taken by another story")]
+    SlugTaken(String),
     #[error("event id {0} appears twice in one append")]
     EventIdRepeated(EventId),
     #[error("an append needs at least one event")]
     EmptyAppend,
     #[error("at most {MAX_EVENTS_PER_TRANSACTION} events fit in one transaction")]
     TooManyEvents,
+    #[error(
+        "an older transaction is still running in the database cluster; try again when it ends"
+    )]
+    NotSettled,
     #[error("the story is under heavy contention; retry the append")]
     Contention,
     #[error("database error: {0}")]
@@ -92,6 +100,21 @@ pub struct RecordedEvent {
     pub metadata: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
+}
+
+impl RecordedEvent {
+    /// The domain event, its payload upcast to the current schema.
+    pub fn decode(&self) -> Result<RecordedStoryEvent, DecodeError> {
+        Ok(RecordedStoryEvent {
+            version: self.version,
+            recorded_at: self.recorded_at,
+            event: StoryEvent::from_payload(
+                &self.event_type,
+                self.schema_version,
+                self.payload.clone(),
+            )?,
+        })
+    }
 }
 
 /// The answer to an append.

@@ -1,0 +1,163 @@
+//! Import, export and the demo story against a real database.
+
+mod common;
+
+use common::by_tester;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use storyline::domain::replay::state_at;
+use storyline::domain::view::StoryState;
+use storyline::domain::{StoryId, Version};
+use storyline::exchange::{self, ExchangeError, KABUL_FIXTURE};
+use storyline::store::{ConnectOptions, Store, StoreError};
+
+const SLUG: &str = "kabul-airport-2021";
+
+async fn current_state(store: &Store, slug: &str) -> StoryState {
+    let story = store
+        .find_story_by_slug(slug)
+        .await
+        .unwrap()
+        .expect("story exists");
+    let events: Vec<_> = store
+        .read_stream(story, Version(1), None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    state_at(story, &events, None, None).unwrap()
+}
+
+async fn export_all(store: &Store) -> Vec<u8> {
+    let mut out = Vec::new();
+    exchange::export(store, None, &mut out).await.unwrap();
+    out
+}
+
+#[sqlx::test]
+async fn import_export_import_into_a_fresh_database_gives_an_identical_state(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let admin = pool.connect_with(connect.clone()).await.unwrap();
+    let store = Store::from_pool(admin.clone());
+    exchange::load_demo(&store).await.unwrap();
+    let exported = export_all(&store).await;
+    assert_eq!(exported.iter().filter(|&&b| b == b'\n').count(), 13);
+
+    let fresh_name = format!("storyline_fresh_{}", uuid::Uuid::now_v7().simple());
+    let fresh_url = format!(
+        "postgres://{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        fresh_name
+    );
+    let fresh = Store::connect(&ConnectOptions {
+        database_url: fresh_url,
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let report = exchange::import(&fresh, exported.as_slice()).await.unwrap();
+    assert_eq!(report.appended, 13);
+
+    let mut original = current_state(&store, SLUG).await;
+    let mut copy = current_state(&fresh, SLUG).await;
+    // A fresh database gives the story a fresh id; everything else matches.
+    original.story_id = StoryId(uuid::Uuid::nil());
+    copy.story_id = StoryId(uuid::Uuid::nil());
+    let exported_again = export_all(&fresh).await;
+    fresh.close().await;
+    sqlx::query(&format!("DROP DATABASE {fresh_name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(copy, original);
+
+    let ids = |ndjson: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(ndjson)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(&exported_again),
+        ids(&exported),
+        "import keeps event ids and order"
+    );
+}
+
+#[sqlx::test]
+async fn importing_twice_adds_nothing(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let first = exchange::import(&store, KABUL_FIXTURE.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((first.appended, first.already_present), (13, 0));
+    let second = exchange::load_demo(&store).await.unwrap();
+    assert_eq!((second.appended, second.already_present), (0, 13));
+    let story = store.find_story_by_slug(SLUG).await.unwrap().unwrap();
+    assert_eq!(store.current_version(story).await.unwrap(), Version(13));
+}
+
+#[sqlx::test]
+async fn a_malformed_line_is_reported_by_number_and_its_batch_is_not_written(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let mut input: Vec<&str> = KABUL_FIXTURE.lines().take(3).collect();
+    input.push("{\"story\": \"kabul-airport-2021\", \"type\": ");
+    let result = exchange::import(&store, input.join("\n").as_bytes()).await;
+    match result {
+        Err(ExchangeError::BadLine { line, .. }) => assert_eq!(line, 4),
+        other => panic!("expected a bad line 4, got {other:?}"),
+    }
+    assert!(
+        store.find_story_by_slug(SLUG).await.unwrap().is_none(),
+        "nothing of the batch written"
+    );
+}
+
+#[sqlx::test]
+async fn an_impossible_sequence_is_reported_at_its_line(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let orphan_correction = r#"{"story": "other-story", "type": "DevelopmentRetracted", "id": "0190e7a0-0000-7000-8000-000000000001", "data": {"developmentId": "0190e7a0-0000-7000-8000-000000000002", "reason": "no"}}"#;
+    let input = format!("{}\n{orphan_correction}\n", KABUL_FIXTURE.trim_end());
+    let result = exchange::import(&store, input.as_bytes()).await;
+    match result {
+        Err(ExchangeError::BadLine { line, message }) => {
+            assert_eq!(line, 14);
+            assert!(message.contains("StoryOpened"), "{message}");
+        }
+        other => panic!("expected a bad line 14, got {other:?}"),
+    }
+    assert!(
+        store.find_story_by_slug(SLUG).await.unwrap().is_some(),
+        "earlier stories stay"
+    );
+}
+
+#[sqlx::test]
+async fn a_slug_belongs_to_one_story(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let opening = common::opening("shared-slug");
+    let first = StoryId::generate();
+    store
+        .append(first, None, std::slice::from_ref(&opening), &by_tester())
+        .await
+        .unwrap();
+    let retry = store
+        .append(first, None, std::slice::from_ref(&opening), &by_tester())
+        .await
+        .unwrap();
+    assert!(retry.deduplicated, "an identical retry is not a clash");
+
+    let other = common::opening("shared-slug");
+    let clash = store
+        .append(StoryId::generate(), None, &[other], &by_tester())
+        .await;
+    assert!(matches!(clash, Err(StoreError::SlugTaken(slug)) if slug == "shared-slug"));
+    assert_eq!(
+        store.find_story_by_slug("shared-slug").await.unwrap(),
+        Some(first)
+    );
+}
