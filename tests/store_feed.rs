@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{by_tester, development, join_all, opened_story, store_with};
+use common::{by_tester, development, join_all, opened_story, opening, store_with};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::Connection;
 use storyline::domain::{EventId, Position, StoryId};
@@ -31,12 +31,13 @@ async fn a_polling_reader_sees_every_event_of_eight_concurrent_writers_once_in_o
         let mut writers = Vec::new();
         for _ in 0..WRITERS {
             let store = store.clone();
-            let events: Vec<_> = (0..EVENTS_PER_WRITER)
-                .map(|i| development(&format!("event {i}")))
+            let story = StoryId::generate();
+            let opening = opening(&story.to_string());
+            let events: Vec<_> = std::iter::once(opening)
+                .chain((1..EVENTS_PER_WRITER).map(|i| development(&format!("event {i}"))))
                 .collect();
             expected.extend(events.iter().map(|e| e.id));
             writers.push(tokio::spawn(async move {
-                let story = StoryId::generate();
                 for event in events {
                     store.append(story, None, &[event], &by_tester()).await?;
                 }
@@ -141,7 +142,7 @@ async fn the_feed_holds_back_a_commit_while_an_older_writer_is_still_open(
         .append(
             StoryId::generate(),
             None,
-            &[development("younger")],
+            &[opening("younger")],
             &by_tester(),
         )
         .await

@@ -12,7 +12,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::feed::{EventRow, EVENT_COLUMNS};
+use super::snapshot::{
+    project_corrected, project_opened, project_reported, project_retracted, project_status,
+    standalone_projection,
+};
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
+use crate::domain::events::StoryEvent;
+use crate::domain::fold::{apply, StoryFold};
 use crate::domain::{EventId, Position, StoryId, Version};
 
 /// Positions hold the event's index within its transaction in their low 16
@@ -53,20 +59,64 @@ macro_rules! story_head {
 macro_rules! append_guards {
     () => {
         "WHERE ($2::int IS NULL OR coalesce(head.version, 0) = $2)
-          AND xact.base > coalesce(head.position, 0)
-        RETURNING position, version, occurred_at, recorded_at"
+          AND xact.base > coalesce(head.position, 0) "
     };
 }
 
-const APPEND_ONE_SQL: &str = concat!(
-    "INSERT INTO events (position, id, story_id, version, type, schema_version,
-                         payload, metadata, occurred_at, recorded_at)
-     SELECT xact.base, $3, $1, coalesce(head.version, 0) + 1, $4, $5, $6, $8,
-            coalesce($7, now_.recorded_at), now_.recorded_at ",
-    story_head!(),
-    append_guards!()
-);
+/// One event, with the fold's rule for its type checked in the same
+/// snapshot as the head, and its projection written by the same statement.
+/// `$6` is the payload.
+macro_rules! append_one {
+    ($rule:expr, $projection:expr) => {
+        concat!(
+            "WITH ins AS (
+                INSERT INTO events (position, id, story_id, version, type, schema_version,
+                                    payload, metadata, occurred_at, recorded_at)
+                SELECT xact.base, $3, $1, coalesce(head.version, 0) + 1, $4, $5, $6, $8,
+                       coalesce($7, now_.recorded_at), now_.recorded_at ",
+            story_head!(),
+            append_guards!(),
+            $rule,
+            " RETURNING story_id, version, type, payload, position, occurred_at, recorded_at
+            ) ",
+            $projection,
+            " SELECT position, version, occurred_at, recorded_at FROM ins"
+        )
+    };
+}
 
+/// The statement appending one event of `event_type`, or `None` for a type
+/// the store does not know.
+fn append_one_sql(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!()),
+        "DevelopmentReported" => append_one!(
+            " AND head.version IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM story_developments
+                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid)",
+            project_reported!()
+        ),
+        "DevelopmentCorrected" => append_one!(
+            " AND head.version IS NOT NULL AND EXISTS (
+                SELECT 1 FROM story_developments
+                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid
+                  AND retracted_in_version IS NULL)",
+            project_corrected!()
+        ),
+        "DevelopmentRetracted" => append_one!(
+            " AND head.version IS NOT NULL AND EXISTS (
+                SELECT 1 FROM story_developments
+                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid
+                  AND retracted_in_version IS NULL)",
+            project_retracted!()
+        ),
+        "StoryStatusChanged" => append_one!(" AND head.version IS NOT NULL", project_status!()),
+        _ => return None,
+    })
+}
+
+/// Several events in one transaction: this statement, then each event's
+/// projection in order (see `snapshot::standalone_projection`).
 const APPEND_MANY_SQL: &str = concat!(
     "INSERT INTO events (position, id, story_id, version, type, schema_version,
                          payload, metadata, occurred_at, recorded_at)
@@ -76,7 +126,8 @@ const APPEND_MANY_SQL: &str = concat!(
     story_head!(),
     "CROSS JOIN unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[])
          WITH ORDINALITY AS e(id, type, schema_version, payload, occurred_at, ord) ",
-    append_guards!()
+    append_guards!(),
+    "RETURNING position, version, occurred_at, recorded_at"
 );
 
 /// What the database decided for one appended event; the rest the caller
@@ -170,7 +221,8 @@ impl Store {
         Err(StoreError::Contention)
     }
 
-    /// Inserts the events at the story's head, or nothing if a check fails.
+    /// Inserts the events at the story's head with their projection, or
+    /// nothing if a check fails.
     async fn insert(
         &self,
         story: StoryId,
@@ -178,29 +230,59 @@ impl Store {
         events: &[NewEvent],
         metadata: &serde_json::Value,
     ) -> Result<Vec<Placement>, sqlx::Error> {
-        let columns;
-        let query = match events {
-            [event] => sqlx::query_as::<_, Placement>(APPEND_ONE_SQL)
+        if let [event] = events {
+            let Some(sql) = append_one_sql(&event.event_type) else {
+                return Ok(Vec::new());
+            };
+            return sqlx::query_as::<_, Placement>(sql)
                 .bind(story.0)
                 .bind(expected.map(|v| v.0))
                 .bind(event.id.0)
                 .bind(&event.event_type)
                 .bind(event.schema_version)
                 .bind(&event.payload)
-                .bind(event.occurred_at),
-            _ => {
-                columns = Columns::of(events);
-                sqlx::query_as::<_, Placement>(APPEND_MANY_SQL)
-                    .bind(story.0)
-                    .bind(expected.map(|v| v.0))
-                    .bind(&columns.ids)
-                    .bind(&columns.types)
-                    .bind(&columns.schema_versions)
-                    .bind(&columns.payloads)
-                    .bind(&columns.occurred_at)
+                .bind(event.occurred_at)
+                .bind(metadata)
+                .fetch_all(&self.pool)
+                .await;
+        }
+        let columns = Columns::of(events);
+        let mut tx = self.pool.begin().await?;
+        let mut placements = sqlx::query_as::<_, Placement>(APPEND_MANY_SQL)
+            .bind(story.0)
+            .bind(expected.map(|v| v.0))
+            .bind(&columns.ids)
+            .bind(&columns.types)
+            .bind(&columns.schema_versions)
+            .bind(&columns.payloads)
+            .bind(&columns.occurred_at)
+            .bind(metadata)
+            .fetch_all(&mut *tx)
+            .await?;
+        if placements.len() != events.len() {
+            return Ok(Vec::new());
+        }
+        placements.sort_unstable_by_key(|placed| placed.version);
+        for (event, placed) in events.iter().zip(&placements) {
+            let Some(sql) = standalone_projection(&event.event_type) else {
+                return Ok(Vec::new());
+            };
+            let projected: i64 = sqlx::query_scalar(sql)
+                .bind(story.0)
+                .bind(placed.version)
+                .bind(&event.event_type)
+                .bind(&event.payload)
+                .bind(placed.occurred_at)
+                .bind(placed.recorded_at)
+                .fetch_one(&mut *tx)
+                .await?;
+            if projected == 0 {
+                // A rule of the fold is broken; dropping `tx` rolls back.
+                return Ok(Vec::new());
             }
-        };
-        query.bind(metadata).fetch_all(&self.pool).await
+        }
+        tx.commit().await?;
+        Ok(placements)
     }
 
     /// Works out why an append inserted nothing: its ids were used before
@@ -240,15 +322,47 @@ impl Store {
             return Ok(Refusal::Failed(StoreError::EventIdReused(EventId(*id))));
         }
         let actual = self.current_version(story).await?;
-        match expected {
-            Some(expected) if expected != actual => {
-                Ok(Refusal::Failed(StoreError::VersionConflict {
-                    expected,
-                    actual,
-                }))
-            }
-            _ => Ok(Refusal::Retry),
+        if let Some(expected) = expected.filter(|&expected| expected != actual) {
+            return Ok(Refusal::Failed(StoreError::VersionConflict {
+                expected,
+                actual,
+            }));
         }
+        match self.first_broken_rule(story, events).await? {
+            Some(broken) => Ok(Refusal::Failed(broken)),
+            None => Ok(Refusal::Retry),
+        }
+    }
+
+    /// Whether the events, in order, break a rule of the fold against the
+    /// story as it stands now; the statements check the same rules, this
+    /// says which.
+    async fn first_broken_rule(
+        &self,
+        story: StoryId,
+        events: &[NewEvent],
+    ) -> Result<Option<StoreError>, StoreError> {
+        let mut fold = self
+            .load_snapshot(story)
+            .await?
+            .unwrap_or_else(|| StoryFold::empty(story));
+        let now = chrono::Utc::now();
+        for event in events {
+            let decoded = StoryEvent::from_payload(
+                &event.event_type,
+                event.schema_version,
+                event.payload.clone(),
+            );
+            let decoded = match decoded {
+                Ok(decoded) => decoded,
+                Err(e) => return Ok(Some(StoreError::Undecodable(e))),
+            };
+            let next = fold.version.next();
+            if let Err(broken) = apply(&mut fold, next, now, &decoded) {
+                return Ok(Some(StoreError::Rule(broken)));
+            }
+        }
+        Ok(None)
     }
 
     /// The story opened with this slug, if any.
@@ -318,7 +432,8 @@ fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
 }
 
 fn is_slug_clash(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some("events_story_slug_key"))
+    matches!(error, sqlx::Error::Database(e)
+        if matches!(e.constraint(), Some("events_story_slug_key") | Some("stories_slug_key")))
 }
 
 fn slug_of(events: &[NewEvent]) -> String {

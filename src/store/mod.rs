@@ -3,6 +3,7 @@
 mod append;
 mod feed;
 mod notify;
+mod snapshot;
 mod tokens;
 
 use std::str::FromStr;
@@ -32,6 +33,10 @@ pub enum StoreError {
     VersionConflict { expected: Version, actual: Version },
     #[error("event id {0} was already used for different content")]
     EventIdReused(EventId),
+    #[error(transparent)]
+    Rule(#[from] crate::domain::fold::FoldError),
+    #[error("unreadable event: {0}")]
+    Undecodable(DecodeError),
     #[error("the slug {0:?} is taken by another story")]
     SlugTaken(String),
     #[error("event id {0} appears twice in one append")]
@@ -61,6 +66,21 @@ pub struct NewEvent {
     /// When it happened in the world; `None` for story-level events, which
     /// then take their recorded time.
     pub occurred_at: Option<DateTime<Utc>>,
+}
+
+impl NewEvent {
+    /// A domain event to append under a fresh id. `occurred_at` is the
+    /// contract's Event.occurredAt: the target development's (corrected)
+    /// time, or `None` for story-level events.
+    pub fn from_event(event: &StoryEvent, occurred_at: Option<DateTime<Utc>>) -> NewEvent {
+        NewEvent {
+            id: EventId::generate(),
+            event_type: event.event_type().to_owned(),
+            schema_version: crate::domain::events::SCHEMA_VERSION,
+            payload: event.to_payload(),
+            occurred_at,
+        }
+    }
 }
 
 /// Who appended, and in answer to what. Stored with every event.

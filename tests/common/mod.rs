@@ -2,9 +2,10 @@
 //! from `#[sqlx::test]`; nothing here touches the dev database.
 #![allow(dead_code)]
 
-use serde_json::json;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use storyline::domain::{EventId, StoryId};
+use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
+use storyline::domain::StoryId;
 use storyline::store::{EventMetadata, NewEvent, Store};
 
 /// A store on the test's database with room for `connections` concurrent
@@ -18,24 +19,43 @@ pub async fn store_with(pool: PgPoolOptions, connect: PgConnectOptions, connecti
     Store::from_pool(pool)
 }
 
-pub fn development(headline: &str) -> NewEvent {
-    NewEvent {
-        id: EventId::generate(),
-        event_type: "DevelopmentReported".into(),
+pub fn july_13() -> DateTime<Utc> {
+    "2021-07-13T00:00:00Z".parse().expect("valid date")
+}
+
+pub fn reported(headline: &str) -> DevelopmentReported {
+    DevelopmentReported {
         schema_version: 1,
-        payload: json!({ "headline": headline, "occurredAt": "2021-07-13T00:00:00Z" }),
-        occurred_at: Some("2021-07-13T00:00:00Z".parse().expect("valid date")),
+        development_id: uuid::Uuid::now_v7(),
+        headline: headline.into(),
+        summary: None,
+        occurred_at: july_13(),
+        precision: Default::default(),
+        location: None,
+        actors: vec![],
+        quotes: vec![],
+        figures: vec![],
+        stances: vec![],
+        sources: vec![],
+        tags: vec![],
     }
 }
 
+/// A new development, reported on 13 July 2021.
+pub fn development(headline: &str) -> NewEvent {
+    let event = StoryEvent::DevelopmentReported(reported(headline));
+    NewEvent::from_event(&event, Some(july_13()))
+}
+
 pub fn opening(slug: &str) -> NewEvent {
-    NewEvent {
-        id: EventId::generate(),
-        event_type: "StoryOpened".into(),
+    let event = StoryEvent::StoryOpened(StoryOpened {
         schema_version: 1,
-        payload: json!({ "slug": slug, "title": slug, "topics": [] }),
-        occurred_at: None,
-    }
+        slug: slug.into(),
+        title: slug.into(),
+        summary: None,
+        topics: vec![],
+    });
+    NewEvent::from_event(&event, None)
 }
 
 pub fn by_tester() -> EventMetadata {

@@ -1,0 +1,274 @@
+//! The story snapshot projection: SQL that keeps `stories` and
+//! `story_developments` in step with each event, and reads them back as a
+//! fold.
+//!
+//! The projection of one event is written as CTEs over a one-row relation
+//! `ins(story_id, version, type, payload, occurred_at, recorded_at)`. The
+//! single-event append makes `ins` its own INSERT ... RETURNING, so event and
+//! projection commit in one statement; the batch append binds `ins` from
+//! parameters, one statement per event, inside its transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::domain::events::DevelopmentReported;
+use crate::domain::fold::{DevelopmentRecord, RetractedRecord, StoryFold};
+use crate::domain::model::StoryStatus;
+use crate::domain::{StoryId, Version};
+
+/// `projected` returns one row per projection row it wrote; a rule broken
+/// (unknown development, say) shows as none.
+macro_rules! project_opened {
+    () => {
+        ", projected AS (
+            INSERT INTO stories (story_id, slug, title, summary, topics, status, version,
+                                 created_at, updated_at)
+            SELECT story_id, payload ->> 'slug', payload ->> 'title', payload ->> 'summary',
+                   coalesce(payload -> 'topics', '[]'::jsonb), 'DEVELOPING', version,
+                   recorded_at, recorded_at
+            FROM ins
+            RETURNING 1
+        ) "
+    };
+}
+
+macro_rules! project_header {
+    () => {
+        "header AS (
+            UPDATE stories s
+            SET version = ins.version, updated_at = ins.recorded_at,
+                status = CASE WHEN ins.type = 'StoryStatusChanged'
+                              THEN ins.payload ->> 'status' ELSE s.status END
+            FROM ins WHERE s.story_id = ins.story_id
+            RETURNING 1
+        ) "
+    };
+}
+
+macro_rules! project_reported {
+    () => {
+        concat!(
+            ", projected AS (
+                INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
+                                                reported_in_version)
+                SELECT story_id, (payload ->> 'developmentId')::uuid, payload, occurred_at, version
+                FROM ins
+                RETURNING 1
+            ), ",
+            $crate::store::snapshot::project_header!()
+        )
+    };
+}
+
+macro_rules! project_corrected {
+    () => {
+        concat!(
+            ", projected AS (
+                UPDATE story_developments d
+                SET payload = d.payload || (ins.payload -> 'changes'),
+                    occurred_at = coalesce((ins.payload -> 'changes' ->> 'occurredAt')::timestamptz,
+                                           d.occurred_at),
+                    corrected_in_versions = d.corrected_in_versions || ins.version
+                FROM ins
+                WHERE d.story_id = ins.story_id
+                  AND d.development_id = (ins.payload ->> 'developmentId')::uuid
+                  AND d.retracted_in_version IS NULL
+                RETURNING 1
+            ), ",
+            $crate::store::snapshot::project_header!()
+        )
+    };
+}
+
+macro_rules! project_retracted {
+    () => {
+        concat!(
+            ", projected AS (
+                UPDATE story_developments d
+                SET retracted_in_version = ins.version, retraction_reason = ins.payload ->> 'reason'
+                FROM ins
+                WHERE d.story_id = ins.story_id
+                  AND d.development_id = (ins.payload ->> 'developmentId')::uuid
+                  AND d.retracted_in_version IS NULL
+                RETURNING 1
+            ), ",
+            $crate::store::snapshot::project_header!()
+        )
+    };
+}
+
+macro_rules! project_status {
+    () => {
+        concat!(
+            ", ",
+            $crate::store::snapshot::project_header!(),
+            ", projected AS (SELECT 1 FROM header) "
+        )
+    };
+}
+
+pub(super) use {
+    project_corrected, project_header, project_opened, project_reported, project_retracted,
+    project_status,
+};
+
+/// `ins` bound from parameters, for appends of several events.
+macro_rules! bound_ins {
+    () => {
+        "WITH ins AS (
+            SELECT $1::uuid AS story_id, $2::int AS version, $3::text AS type,
+                   $4::jsonb AS payload, $5::timestamptz AS occurred_at,
+                   $6::timestamptz AS recorded_at
+        ) "
+    };
+}
+
+macro_rules! count_projected {
+    () => {
+        " SELECT count(*) FROM projected"
+    };
+}
+
+/// The standalone projection statement of an event type.
+pub(super) fn standalone_projection(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "StoryOpened" => concat!(bound_ins!(), project_opened!(), count_projected!()),
+        "DevelopmentReported" => concat!(bound_ins!(), project_reported!(), count_projected!()),
+        "DevelopmentCorrected" => concat!(bound_ins!(), project_corrected!(), count_projected!()),
+        "DevelopmentRetracted" => concat!(bound_ins!(), project_retracted!(), count_projected!()),
+        "StoryStatusChanged" => concat!(bound_ins!(), project_status!(), count_projected!()),
+        _ => return None,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct StoryRow {
+    story_id: Uuid,
+    slug: String,
+    title: String,
+    summary: Option<String>,
+    topics: serde_json::Value,
+    status: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DevelopmentRow {
+    development_id: Uuid,
+    payload: serde_json::Value,
+    occurred_at: DateTime<Utc>,
+    reported_in_version: i32,
+    corrected_in_versions: Vec<i32>,
+    retracted_in_version: Option<i32>,
+    retraction_reason: Option<String>,
+}
+
+impl Store {
+    /// The story's current state from the projection, as a fold, or `None`
+    /// when no such story exists.
+    pub async fn load_snapshot(&self, story: StoryId) -> Result<Option<StoryFold>, StoreError> {
+        let header: Option<StoryRow> = sqlx::query_as(
+            "SELECT story_id, slug, title, summary, topics, status, version, created_at, updated_at
+             FROM stories WHERE story_id = $1",
+        )
+        .bind(story.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(header) = header else {
+            return Ok(None);
+        };
+        let rows: Vec<DevelopmentRow> = sqlx::query_as(
+            "SELECT development_id, payload, occurred_at, reported_in_version, corrected_in_versions,
+                    retracted_in_version, retraction_reason
+             FROM story_developments WHERE story_id = $1",
+        )
+        .bind(story.0)
+        .fetch_all(&self.pool)
+        .await?;
+        fold_from_rows(header, rows).map(Some)
+    }
+
+    /// Story ids after `after` in id order, for walking every story.
+    pub async fn story_ids_after(
+        &self,
+        after: Option<StoryId>,
+        limit: i64,
+    ) -> Result<Vec<StoryId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT DISTINCT story_id FROM events WHERE story_id > $1 ORDER BY story_id LIMIT $2",
+        )
+        .bind(after.map_or(Uuid::nil(), |s| s.0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(StoryId).collect())
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!(
+        "unreadable projection row: {what}"
+    )))
+}
+
+fn fold_from_rows(header: StoryRow, rows: Vec<DevelopmentRow>) -> Result<StoryFold, StoreError> {
+    let status: StoryStatus =
+        serde_json::from_value(serde_json::Value::String(header.status)).map_err(corrupt)?;
+    let mut fold = StoryFold::empty(StoryId(header.story_id));
+    fold.slug = header.slug;
+    fold.title = header.title;
+    fold.summary = header.summary;
+    fold.topics = serde_json::from_value(header.topics).map_err(corrupt)?;
+    fold.status = status;
+    fold.version = Version(header.version);
+    fold.opened_at = Some(header.created_at);
+    fold.updated_at = Some(header.updated_at);
+    let mut developments = HashMap::with_capacity(rows.len());
+    let mut retracted = Vec::new();
+    for row in rows {
+        let reported: DevelopmentReported = serde_json::from_value(row.payload).map_err(corrupt)?;
+        match row.retracted_in_version {
+            Some(version) => retracted.push(RetractedRecord {
+                id: row.development_id,
+                headline: reported.headline,
+                reason: row.retraction_reason.unwrap_or_default(),
+                retracted_in_version: Version(version),
+                occurred_at: row.occurred_at,
+            }),
+            None => {
+                developments.insert(
+                    row.development_id,
+                    DevelopmentRecord {
+                        id: row.development_id,
+                        headline: reported.headline,
+                        summary: reported.summary,
+                        occurred_at: row.occurred_at,
+                        precision: reported.precision,
+                        location: reported.location,
+                        actors: reported.actors,
+                        quotes: reported.quotes,
+                        figures: reported.figures,
+                        stances: reported.stances,
+                        sources: reported.sources,
+                        tags: reported.tags,
+                        reported_in_version: Version(row.reported_in_version),
+                        corrected_in_versions: row
+                            .corrected_in_versions
+                            .into_iter()
+                            .map(Version)
+                            .collect(),
+                    },
+                );
+            }
+        }
+    }
+    retracted.sort_by_key(|r| r.retracted_in_version);
+    fold.developments = developments;
+    fold.retracted = retracted;
+    Ok(fold)
+}

@@ -1,0 +1,225 @@
+//! The story snapshot projection, written by the append itself, always
+//! equals a fresh fold of the story's events.
+
+mod common;
+
+use common::{by_tester, july_13, opened_story, reported};
+use storyline::domain::events::*;
+use storyline::domain::fold::{FoldError, StoryFold};
+use storyline::domain::model::{ActorKind, ActorRef, StoryStatus};
+use storyline::domain::replay::fold_known;
+use storyline::domain::{StoryId, Version};
+use storyline::exchange;
+use storyline::store::{NewEvent, Store, StoreError};
+use uuid::Uuid;
+
+async fn fresh_fold(store: &Store, story: StoryId) -> StoryFold {
+    let events: Vec<_> = store
+        .read_stream(story, Version(1), None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    fold_known(story, &events, None).unwrap()
+}
+
+async fn append(store: &Store, story: StoryId, event: StoryEvent) -> Result<Version, StoreError> {
+    let occurred = match &event {
+        StoryEvent::DevelopmentReported(e) => Some(e.occurred_at),
+        _ => None,
+    };
+    let outcome = store
+        .append(
+            story,
+            None,
+            &[NewEvent::from_event(&event, occurred)],
+            &by_tester(),
+        )
+        .await?;
+    Ok(outcome.events[0].version)
+}
+
+fn correction(id: Uuid, changes: DevelopmentPatch) -> StoryEvent {
+    StoryEvent::DevelopmentCorrected(DevelopmentCorrected {
+        schema_version: 1,
+        development_id: id,
+        changes,
+        reason: "new information".into(),
+    })
+}
+
+fn retraction(id: Uuid) -> StoryEvent {
+    StoryEvent::DevelopmentRetracted(DevelopmentRetracted {
+        schema_version: 1,
+        development_id: id,
+        reason: "unverified".into(),
+    })
+}
+
+#[sqlx::test]
+async fn the_snapshot_equals_a_fresh_fold_after_every_kind_of_event(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    let mut late = reported("late");
+    late.actors = vec![ActorRef {
+        name: "Taliban".into(),
+        kind: ActorKind::Group,
+        role: None,
+    }];
+    let mut early = reported("early");
+    early.occurred_at = july_13() - chrono::Duration::days(30);
+    let doomed = reported("doomed");
+    let (late_id, doomed_id) = (late.development_id, doomed.development_id);
+    for event in [late, early, doomed] {
+        append(&store, story, StoryEvent::DevelopmentReported(event))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.load_snapshot(story).await.unwrap().unwrap(),
+            fresh_fold(&store, story).await
+        );
+    }
+    let moved = DevelopmentPatch {
+        occurred_at: Some(july_13() - chrono::Duration::days(60)),
+        actors: Some(vec![]),
+        summary: Some("corrected".into()),
+        ..Default::default()
+    };
+    append(&store, story, correction(late_id, moved))
+        .await
+        .unwrap();
+    append(&store, story, retraction(doomed_id)).await.unwrap();
+    let status = StoryEvent::StoryStatusChanged(StoryStatusChanged {
+        schema_version: 1,
+        status: StoryStatus::Concluded,
+        reason: None,
+    });
+    append(&store, story, status).await.unwrap();
+
+    let snapshot = store.load_snapshot(story).await.unwrap().unwrap();
+    assert_eq!(snapshot, fresh_fold(&store, story).await);
+    assert_eq!(snapshot.version, Version(7));
+    assert_eq!(snapshot.status, StoryStatus::Concluded);
+    assert_eq!(
+        snapshot.developments[&late_id].corrected_in_versions,
+        vec![Version(5)]
+    );
+    assert!(snapshot.developments[&late_id].actors.is_empty());
+    assert_eq!(snapshot.retracted.len(), 1);
+}
+
+#[sqlx::test]
+async fn an_imported_story_has_a_snapshot_equal_to_its_fold(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    exchange::load_demo(&store).await.unwrap();
+    let story = store
+        .find_story_by_slug("kabul-airport-2021")
+        .await
+        .unwrap()
+        .unwrap();
+    let snapshot = store.load_snapshot(story).await.unwrap().unwrap();
+    assert_eq!(snapshot, fresh_fold(&store, story).await);
+    assert_eq!(snapshot.developments.len(), 11);
+}
+
+#[sqlx::test]
+async fn the_append_itself_refuses_events_that_break_the_fold_rules(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let never_opened = StoryId::generate();
+    let refused = append(
+        &store,
+        never_opened,
+        StoryEvent::DevelopmentReported(reported("x")),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(StoreError::Rule(FoldError::NotOpened))),
+        "{refused:?}"
+    );
+
+    let story = opened_story(&store).await;
+    let development = reported("once");
+    let id = development.development_id;
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(development.clone()),
+    )
+    .await
+    .unwrap();
+    let twice = append(&store, story, StoryEvent::DevelopmentReported(development)).await;
+    assert!(matches!(twice, Err(StoreError::Rule(FoldError::DuplicateDevelopment(d))) if d == id));
+
+    let unknown = Uuid::now_v7();
+    let patch = DevelopmentPatch {
+        headline: Some("h".into()),
+        ..Default::default()
+    };
+    let orphan = append(&store, story, correction(unknown, patch.clone())).await;
+    assert!(
+        matches!(orphan, Err(StoreError::Rule(FoldError::UnknownDevelopment(d))) if d == unknown)
+    );
+
+    append(&store, story, retraction(id)).await.unwrap();
+    let again = append(&store, story, retraction(id)).await;
+    assert!(matches!(again, Err(StoreError::Rule(FoldError::DevelopmentRetracted(d))) if d == id));
+    let late_fix = append(&store, story, correction(id, patch)).await;
+    assert!(matches!(
+        late_fix,
+        Err(StoreError::Rule(FoldError::DevelopmentRetracted(_)))
+    ));
+
+    let reopen = StoryEvent::StoryOpened(StoryOpened {
+        schema_version: 1,
+        slug: "another-slug".into(),
+        title: "t".into(),
+        summary: None,
+        topics: vec![],
+    });
+    let reopened = append(&store, story, reopen).await;
+    assert!(matches!(
+        reopened,
+        Err(StoreError::Rule(FoldError::AlreadyOpened))
+    ));
+
+    assert_eq!(
+        store.current_version(story).await.unwrap(),
+        Version(3),
+        "nothing refused was written"
+    );
+    assert_eq!(
+        store.load_snapshot(story).await.unwrap().unwrap(),
+        fresh_fold(&store, story).await
+    );
+}
+
+#[sqlx::test]
+async fn a_batch_breaking_a_rule_midway_writes_nothing(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    let good = StoryEvent::DevelopmentReported(reported("fine"));
+    let bad = retraction(Uuid::now_v7());
+    let batch = [
+        NewEvent::from_event(&good, Some(july_13())),
+        NewEvent::from_event(&bad, None),
+    ];
+    let refused = store
+        .append(story, Some(Version(1)), &batch, &by_tester())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Rule(FoldError::UnknownDevelopment(_)))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(store.current_version(story).await.unwrap(), Version(1));
+    assert!(store
+        .load_snapshot(story)
+        .await
+        .unwrap()
+        .unwrap()
+        .developments
+        .is_empty());
+}
