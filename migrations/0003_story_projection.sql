@@ -14,9 +14,10 @@ CREATE TABLE stories (
     created_at  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL,
     CONSTRAINT stories_slug_key UNIQUE (slug)
-);
-
-CREATE INDEX stories_updated_idx ON stories (updated_at DESC, story_id DESC);
+) WITH (fillfactor = 70);
+-- Every append updates its story's row: no index covers the columns it
+-- changes (version, updated_at, status), and the free space left in each
+-- page lets those updates stay HOT (no new index entries, quick pruning).
 
 -- payload is the DevelopmentReported payload with every correction's
 -- changes merged in (jsonb ||: present fields replace, lists replace whole).

@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use crate::domain::exchange::{parse_import_line, ExchangeLine, ImportLineError, ImportedEvent};
 use crate::domain::fold::{apply, StoryFold};
 use crate::domain::replay::fold_known;
 use crate::domain::{EventId, Position, StoryId, Version};
+use crate::progress::{progress_bar, report_progress};
 use crate::store::{EventMetadata, NewEvent, Store, StoreError};
 
 /// The demo story, embedded in the binary.
@@ -20,9 +19,6 @@ const BATCH_SIZE: usize = 500;
 
 /// How long export waits for transactions that were running when it began.
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Without a terminal, a log line every this many lines.
-const LOG_EVERY: u64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -69,7 +65,7 @@ struct PendingBatch {
 /// and reports its number; nothing of that line's batch is written, batches
 /// before it are.
 pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, ExchangeError> {
-    let progress = progress_bar();
+    let progress = progress_bar("{spinner} {pos} lines imported ({per_sec})");
     let mut report = ImportReport::default();
     let mut stories: HashMap<String, StoryCursor> = HashMap::new();
     let mut pending: Option<PendingBatch> = None;
@@ -98,10 +94,7 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
         if let Some(batch) = pending.as_mut() {
             batch.events.push((line_number, imported));
         }
-        progress.inc(1);
-        if progress.is_hidden() && line_number % LOG_EVERY == 0 {
-            tracing::info!(lines = line_number, "importing");
-        }
+        report_progress(&progress, line_number, "lines imported");
     }
     if let Some(batch) = pending.take() {
         write_batch(store, &mut stories, batch, &mut report).await?;
@@ -306,13 +299,4 @@ fn write_line(
 /// Loads the Kabul story; a second run adds nothing.
 pub async fn load_demo(store: &Store) -> Result<ImportReport, ExchangeError> {
     import(store, KABUL_FIXTURE.as_bytes()).await
-}
-
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} events imported ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar
 }

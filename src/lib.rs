@@ -7,5 +7,7 @@
 pub mod domain;
 pub mod exchange;
 pub mod http;
+pub mod progress;
+pub mod projection;
 pub mod store;
 pub mod telemetry;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use storyline::exchange;
 use storyline::http::{self, AppState};
+use storyline::progress::{progress_bar, report_progress};
 use storyline::store::{ConnectOptions, Store, DEFAULT_DATABASE_URL};
+use storyline::{exchange, projection};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +59,11 @@ enum Command {
     },
     /// Load the demo story (Kabul airport, July 2021); idempotent.
     Demo,
+    /// Replay every event into fresh snapshot tables and swap them in.
+    Rebuild,
+    /// Fold every story and compare with its stored snapshot; exit 1 and
+    /// list the differences when they disagree.
+    Verify,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -158,6 +164,35 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             exchange::export(store, story.as_deref(), std::io::BufWriter::new(stdout)).await?;
         }
         Command::Demo => load_demo(store).await?,
+        Command::Rebuild => {
+            let progress = progress_bar("{spinner} {pos} events replayed ({per_sec})");
+            let report = store
+                .rebuild_snapshots(|events| report_progress(&progress, events, "events replayed"))
+                .await?;
+            progress.finish_and_clear();
+            eprintln!(
+                "Rebuilt {} stories from {} events.",
+                report.stories, report.events
+            );
+        }
+        Command::Verify => {
+            let progress = progress_bar("{spinner} {pos} stories verified");
+            let differences = projection::verify(store, |stories| {
+                report_progress(&progress, stories, "stories verified")
+            })
+            .await?;
+            progress.finish_and_clear();
+            if !differences.is_empty() {
+                for difference in &differences {
+                    println!("{difference}");
+                }
+                anyhow::bail!(
+                    "{} differences between events and snapshots",
+                    differences.len()
+                );
+            }
+            eprintln!("Every snapshot equals the fold of its events.");
+        }
         Command::Token {
             command: TokenCommand::Create { name },
         } => {

@@ -151,3 +151,51 @@ async fn wait_for(client: &reqwest::Client, url: &str) -> (u16, String) {
     }
     panic!("server never answered {url}");
 }
+
+#[sqlx::test]
+async fn verify_exits_1_listing_differences_until_rebuild_repairs_them(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let url = test_database_url(&connect);
+    assert!(storyline(&url, &["demo"]).status.success());
+    assert!(storyline(&url, &["verify"]).status.success());
+
+    let pool = pool.connect_with(connect).await.unwrap();
+    sqlx::query("UPDATE stories SET title = 'Tampered'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let failed = storyline(&url, &["verify"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let listed = String::from_utf8_lossy(&failed.stdout);
+    assert!(listed.contains("title: events say"), "{listed}");
+
+    let rebuilt = storyline(&url, &["rebuild"]);
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert!(storyline(&url, &["verify"]).status.success());
+}
+
+#[sqlx::test]
+async fn export_prints_ndjson_that_names_the_story(
+    _pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let url = test_database_url(&connect);
+    assert!(storyline(&url, &["demo"]).status.success());
+    let exported = storyline(&url, &["export", "--story", "kabul-airport-2021"]);
+    assert!(exported.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&exported.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 13);
+    assert!(lines.iter().all(|l| l["story"] == "kabul-airport-2021"));
+    assert_eq!(lines[12]["version"], 13);
+    let unknown = storyline(&url, &["export", "--story", "no-such-story"]);
+    assert!(!unknown.status.success());
+}

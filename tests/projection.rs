@@ -9,8 +9,8 @@ use storyline::domain::fold::{FoldError, StoryFold};
 use storyline::domain::model::{ActorKind, ActorRef, StoryStatus};
 use storyline::domain::replay::fold_known;
 use storyline::domain::{StoryId, Version};
-use storyline::exchange;
 use storyline::store::{NewEvent, Store, StoreError};
+use storyline::{exchange, projection};
 use uuid::Uuid;
 
 async fn fresh_fold(store: &Store, story: StoryId) -> StoryFold {
@@ -222,4 +222,96 @@ async fn a_batch_breaking_a_rule_midway_writes_nothing(pool: sqlx::PgPool) {
         .unwrap()
         .developments
         .is_empty());
+}
+
+#[sqlx::test]
+async fn verify_finds_no_difference_in_a_projection_kept_by_appends(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    exchange::load_demo(&store).await.unwrap();
+    let story = opened_story(&store).await;
+    let development = reported("to retract");
+    let id = development.development_id;
+    append(&store, story, StoryEvent::DevelopmentReported(development))
+        .await
+        .unwrap();
+    append(&store, story, retraction(id)).await.unwrap();
+    let differences = projection::verify(&store, |_| {}).await.unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
+}
+
+#[sqlx::test]
+async fn verify_reports_a_tampered_snapshot_and_rebuild_repairs_it(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    exchange::load_demo(&store).await.unwrap();
+    let story = store
+        .find_story_by_slug("kabul-airport-2021")
+        .await
+        .unwrap()
+        .unwrap();
+    let before = store.load_snapshot(story).await.unwrap().unwrap();
+    sqlx::query("UPDATE stories SET title = 'Tampered', status = 'DORMANT'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM story_developments WHERE reported_in_version = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let differences = projection::verify(&store, |_| {}).await.unwrap();
+    let details: Vec<&str> = differences.iter().map(|d| d.detail.as_str()).collect();
+    assert_eq!(differences.len(), 3, "{details:#?}");
+    assert!(details.iter().any(|d| d.starts_with("title")));
+    assert!(details.iter().any(|d| d.starts_with("status")));
+    assert!(details
+        .iter()
+        .any(|d| d.contains("missing from the snapshot")));
+
+    let mut progress = Vec::new();
+    let report = store
+        .rebuild_snapshots(|events| progress.push(events))
+        .await
+        .unwrap();
+    assert_eq!((report.stories, report.events), (1, 13));
+    assert_eq!(progress.last(), Some(&13));
+    assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
+    assert_eq!(store.load_snapshot(story).await.unwrap().unwrap(), before);
+}
+
+#[sqlx::test]
+async fn appends_after_a_rebuild_keep_the_swapped_in_tables_in_step(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(reported("before")),
+    )
+    .await
+    .unwrap();
+    store.rebuild_snapshots(|_| {}).await.unwrap();
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(reported("after")),
+    )
+    .await
+    .unwrap();
+    let snapshot = store.load_snapshot(story).await.unwrap().unwrap();
+    assert_eq!(snapshot.developments.len(), 2);
+    assert_eq!(snapshot, fresh_fold(&store, story).await);
+    let twice = store.find_story_by_slug(&story.to_string()).await.unwrap();
+    assert_eq!(twice, Some(story));
+    let clash = store
+        .append(
+            StoryId::generate(),
+            None,
+            &[common::opening(&story.to_string())],
+            &by_tester(),
+        )
+        .await;
+    assert!(
+        matches!(clash, Err(StoreError::SlugTaken(_))),
+        "constraints survive the swap: {clash:?}"
+    );
 }

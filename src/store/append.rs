@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::feed::{EventRow, EVENT_COLUMNS};
 use super::snapshot::{
-    project_corrected, project_opened, project_reported, project_retracted, project_status,
-    standalone_projection,
+    project, project_corrected, project_opened, project_reported, project_retracted,
+    project_status, Projected,
 };
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
 use crate::domain::events::StoryEvent;
@@ -90,12 +90,8 @@ macro_rules! append_one {
 fn append_one_sql(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
         "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!()),
-        "DevelopmentReported" => append_one!(
-            " AND head.version IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM story_developments
-                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid)",
-            project_reported!()
-        ),
+        // A development id used before is left to story_developments_pkey.
+        "DevelopmentReported" => append_one!(" AND head.version IS NOT NULL", project_reported!()),
         "DevelopmentCorrected" => append_one!(
             " AND head.version IS NOT NULL AND EXISTS (
                 SELECT 1 FROM story_developments
@@ -263,23 +259,20 @@ impl Store {
             return Ok(Vec::new());
         }
         placements.sort_unstable_by_key(|placed| placed.version);
-        for (event, placed) in events.iter().zip(&placements) {
-            let Some(sql) = standalone_projection(&event.event_type) else {
-                return Ok(Vec::new());
-            };
-            let projected: i64 = sqlx::query_scalar(sql)
-                .bind(story.0)
-                .bind(placed.version)
-                .bind(&event.event_type)
-                .bind(&event.payload)
-                .bind(placed.occurred_at)
-                .bind(placed.recorded_at)
-                .fetch_one(&mut *tx)
-                .await?;
-            if projected == 0 {
-                // A rule of the fold is broken; dropping `tx` rolls back.
-                return Ok(Vec::new());
-            }
+        let projected: Vec<Projected<'_>> = events
+            .iter()
+            .zip(&placements)
+            .map(|(event, placed)| Projected {
+                event_type: &event.event_type,
+                payload: &event.payload,
+                version: placed.version,
+                occurred_at: placed.occurred_at,
+                recorded_at: placed.recorded_at,
+            })
+            .collect();
+        if !project(&mut tx, story, &projected).await? {
+            // A rule of the fold is broken; dropping `tx` rolls back.
+            return Ok(Vec::new());
         }
         tx.commit().await?;
         Ok(placements)
@@ -419,13 +412,16 @@ fn check_batch_size(events: &[NewEvent]) -> Result<(), StoreError> {
     }
 }
 
-/// A unique violation on the event id or on (story, version) means another
-/// writer got there first; any other error is a real failure.
+/// A unique violation on the event id, on (story, version) or on (story,
+/// development) means the id was used or another writer got there first:
+/// `explain_refusal` tells which. Any other error is a real failure.
 fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(e) => matches!(
             e.constraint(),
-            Some("events_id_key") | Some("events_story_version_key")
+            Some("events_id_key")
+                | Some("events_story_version_key")
+                | Some("story_developments_pkey")
         ),
         _ => false,
     }

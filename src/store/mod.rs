@@ -21,6 +21,7 @@ use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use notify::EVENTS_CHANNEL;
+pub use snapshot::RebuildReport;
 pub use tokens::{Principal, TokenError};
 
 /// The default database of the server and the CLI.
@@ -35,6 +36,8 @@ pub enum StoreError {
     EventIdReused(EventId),
     #[error(transparent)]
     Rule(#[from] crate::domain::fold::FoldError),
+    #[error("the events of story {0} break the fold's rules and cannot be projected")]
+    Unprojectable(StoryId),
     #[error("unreadable event: {0}")]
     Undecodable(DecodeError),
     #[error("the slug {0:?} is taken by another story")]

@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Store, StoreError};
+use super::feed::{EventRow, EVENT_COLUMNS};
+use super::{RecordedEvent, Store, StoreError};
 use crate::domain::events::DevelopmentReported;
 use crate::domain::fold::{DevelopmentRecord, RetractedRecord, StoryFold};
 use crate::domain::model::StoryStatus;
@@ -132,8 +134,89 @@ macro_rules! count_projected {
     };
 }
 
+/// A run of DevelopmentReported events of one batch, in one statement:
+/// import's common case. `$5`/`$6` are the run's last version and time.
+const PROJECT_REPORTED_RUN: &str = "
+    WITH projected AS (
+        INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
+                                        reported_in_version)
+        SELECT $1, (r.payload ->> 'developmentId')::uuid, r.payload, r.occurred_at, r.version
+        FROM unnest($2::jsonb[], $3::timestamptz[], $4::int[]) AS r(payload, occurred_at, version)
+        RETURNING 1
+    ), header AS (
+        UPDATE stories SET version = $5, updated_at = $6 WHERE story_id = $1
+        RETURNING 1
+    )
+    SELECT count(*) FROM projected";
+
+/// One stored event, as the projection needs it.
+pub(super) struct Projected<'a> {
+    pub event_type: &'a str,
+    pub payload: &'a serde_json::Value,
+    pub version: i32,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Projects a story's events, in version order, on `conn` (inside the
+/// caller's transaction). Runs of DevelopmentReported go in one statement.
+/// False when an event breaks a rule of the fold (nothing to correct, say):
+/// the caller must roll back.
+pub(super) async fn project(
+    conn: &mut PgConnection,
+    story: StoryId,
+    events: &[Projected<'_>],
+) -> Result<bool, sqlx::Error> {
+    let is_report = |e: &Projected<'_>| e.event_type == "DevelopmentReported";
+    for run in events.chunk_by(|a, b| is_report(a) && is_report(b)) {
+        let projected: i64 = match run {
+            [one] if !is_report(one) => {
+                let Some(sql) = standalone_projection(one.event_type) else {
+                    return Ok(false);
+                };
+                sqlx::query_scalar(sql)
+                    .bind(story.0)
+                    .bind(one.version)
+                    .bind(one.event_type)
+                    .bind(one.payload)
+                    .bind(one.occurred_at)
+                    .bind(one.recorded_at)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
+            reports => project_reports(&mut *conn, story, reports).await?,
+        };
+        if projected != run.len() as i64 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn project_reports(
+    conn: &mut PgConnection,
+    story: StoryId,
+    reports: &[Projected<'_>],
+) -> Result<i64, sqlx::Error> {
+    let Some(last) = reports.last() else {
+        return Ok(0);
+    };
+    let payloads: Vec<&serde_json::Value> = reports.iter().map(|e| e.payload).collect();
+    let occurred: Vec<DateTime<Utc>> = reports.iter().map(|e| e.occurred_at).collect();
+    let versions: Vec<i32> = reports.iter().map(|e| e.version).collect();
+    sqlx::query_scalar(PROJECT_REPORTED_RUN)
+        .bind(story.0)
+        .bind(payloads)
+        .bind(occurred)
+        .bind(versions)
+        .bind(last.version)
+        .bind(last.recorded_at)
+        .fetch_one(conn)
+        .await
+}
+
 /// The standalone projection statement of an event type.
-pub(super) fn standalone_projection(event_type: &str) -> Option<&'static str> {
+fn standalone_projection(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
         "StoryOpened" => concat!(bound_ins!(), project_opened!(), count_projected!()),
         "DevelopmentReported" => concat!(bound_ins!(), project_reported!(), count_projected!()),
@@ -271,4 +354,123 @@ fn fold_from_rows(header: StoryRow, rows: Vec<DevelopmentRow>) -> Result<StoryFo
     fold.developments = developments;
     fold.retracted = retracted;
     Ok(fold)
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub stories: u64,
+    pub events: u64,
+}
+
+/// Where a rebuild builds its fresh tables before swapping them in.
+const REBUILD_SCHEMA: &str = "storyline_rebuild";
+
+impl Store {
+    /// Replays every event into fresh projection tables and swaps them in,
+    /// in one transaction. Appends wait meanwhile (a SHARE lock on events);
+    /// readers keep reading the old tables until the swap. `on_progress`
+    /// gets the events replayed so far.
+    pub async fn rebuild_snapshots(
+        &self,
+        mut on_progress: impl FnMut(u64),
+    ) -> Result<RebuildReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE events IN SHARE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let home: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&mut *tx)
+            .await?;
+        for statement in [
+            format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE"),
+            format!("CREATE SCHEMA {REBUILD_SCHEMA}"),
+            format!("CREATE TABLE {REBUILD_SCHEMA}.stories (LIKE stories INCLUDING ALL)"),
+            format!(
+                "CREATE TABLE {REBUILD_SCHEMA}.story_developments (LIKE story_developments INCLUDING ALL)"
+            ),
+        ] {
+            sqlx::query(&statement).execute(&mut *tx).await?;
+        }
+        copy_storage_options(&mut tx, "stories").await?;
+        // The projection statements name their tables unqualified: with the
+        // rebuild schema first on the path they write the fresh tables, and
+        // `events` still resolves to the real one.
+        sqlx::query(&format!(
+            "SET LOCAL search_path = {REBUILD_SCHEMA}, \"{home}\""
+        ))
+        .execute(&mut *tx)
+        .await?;
+
+        let mut report = RebuildReport::default();
+        let mut after = Uuid::nil();
+        loop {
+            let stories: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT DISTINCT story_id FROM events WHERE story_id > $1 ORDER BY story_id LIMIT 500",
+            )
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(&last) = stories.last() else { break };
+            after = last;
+            for story in stories {
+                report.events += replay_story(&mut tx, StoryId(story)).await?;
+                report.stories += 1;
+                on_progress(report.events);
+            }
+        }
+
+        for statement in [
+            format!("DROP TABLE \"{home}\".story_developments, \"{home}\".stories"),
+            format!("ALTER TABLE {REBUILD_SCHEMA}.stories SET SCHEMA \"{home}\""),
+            format!("ALTER TABLE {REBUILD_SCHEMA}.story_developments SET SCHEMA \"{home}\""),
+            format!("DROP SCHEMA {REBUILD_SCHEMA}"),
+        ] {
+            sqlx::query(&statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+/// Projects one story's events into the tables on the search path.
+async fn replay_story(conn: &mut PgConnection, story: StoryId) -> Result<u64, StoreError> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE story_id = $1 ORDER BY version");
+    let rows: Vec<EventRow> = sqlx::query_as(&sql)
+        .bind(story.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let events: Vec<RecordedEvent> = rows.into_iter().map(RecordedEvent::from).collect();
+    let projected: Vec<Projected<'_>> = events
+        .iter()
+        .map(|e| Projected {
+            event_type: &e.event_type,
+            payload: &e.payload,
+            version: e.version.0,
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+        })
+        .collect();
+    if !project(conn, story, &projected).await? {
+        return Err(StoreError::Unprojectable(story));
+    }
+    Ok(events.len() as u64)
+}
+
+/// LIKE copies columns, constraints and indexes but not storage options
+/// such as fillfactor.
+async fn copy_storage_options(conn: &mut PgConnection, table: &str) -> Result<(), StoreError> {
+    let options: Option<Vec<String>> =
+        sqlx::query_scalar("SELECT reloptions FROM pg_class WHERE oid = $1::regclass")
+            .bind(table)
+            .fetch_one(&mut *conn)
+            .await?;
+    if let Some(options) = options.filter(|o| !o.is_empty()) {
+        let sql = format!(
+            "ALTER TABLE {REBUILD_SCHEMA}.{table} SET ({})",
+            options.join(", ")
+        );
+        sqlx::query(&sql).execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,142 @@
+//! Read models kept in step with the events: checking that the story
+//! snapshot projection equals a fresh fold (`verify`), and rebuilding it
+//! (`rebuild`, whose SQL lives in the store).
+
+use crate::domain::fold::StoryFold;
+use crate::domain::replay::fold_known;
+use crate::domain::{StoryId, Version};
+use crate::store::{Store, StoreError};
+
+/// One way a stored snapshot disagrees with the fold of its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub story: StoryId,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "story {}: {}", self.story, self.detail)
+    }
+}
+
+/// Folds every story's events and compares the result with its stored
+/// snapshot. `on_progress` gets the stories checked so far.
+pub async fn verify(
+    store: &Store,
+    mut on_progress: impl FnMut(u64),
+) -> Result<Vec<Difference>, StoreError> {
+    let mut differences = Vec::new();
+    let mut checked = 0u64;
+    let mut after = None;
+    loop {
+        let stories = store.story_ids_after(after, 500).await?;
+        let Some(&last) = stories.last() else { break };
+        after = Some(last);
+        for story in stories {
+            differences.extend(verify_story(store, story).await?);
+            checked += 1;
+            on_progress(checked);
+        }
+    }
+    Ok(differences)
+}
+
+async fn verify_story(store: &Store, story: StoryId) -> Result<Vec<Difference>, StoreError> {
+    let difference = |detail: String| Difference { story, detail };
+    let stored = store.read_stream(story, Version(1), None).await?;
+    let mut decoded = Vec::with_capacity(stored.len());
+    for event in &stored {
+        match event.decode() {
+            Ok(event) => decoded.push(event),
+            Err(e) => return Ok(vec![difference(format!("version {}: {e}", event.version))]),
+        }
+    }
+    let expected = match fold_known(story, &decoded, None) {
+        Ok(fold) => fold,
+        Err(e) => return Ok(vec![difference(format!("its events do not fold: {e}"))]),
+    };
+    match store.load_snapshot(story).await? {
+        None => Ok(vec![difference("no stored snapshot".into())]),
+        Some(actual) => Ok(describe_differences(&expected, &actual)
+            .into_iter()
+            .map(difference)
+            .collect()),
+    }
+}
+
+/// What differs between the fold of the events and the stored snapshot.
+pub fn describe_differences(expected: &StoryFold, actual: &StoryFold) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut field = |name: &str, same: bool, expected: String, actual: String| {
+        if !same {
+            found.push(format!(
+                "{name}: events say {expected}, snapshot says {actual}"
+            ));
+        }
+    };
+    field(
+        "version",
+        expected.version == actual.version,
+        expected.version.to_string(),
+        actual.version.to_string(),
+    );
+    field(
+        "slug",
+        expected.slug == actual.slug,
+        expected.slug.clone(),
+        actual.slug.clone(),
+    );
+    field(
+        "title",
+        expected.title == actual.title,
+        expected.title.clone(),
+        actual.title.clone(),
+    );
+    field(
+        "summary",
+        expected.summary == actual.summary,
+        format!("{:?}", expected.summary),
+        format!("{:?}", actual.summary),
+    );
+    field(
+        "topics",
+        expected.topics == actual.topics,
+        format!("{:?}", expected.topics),
+        format!("{:?}", actual.topics),
+    );
+    field(
+        "status",
+        expected.status == actual.status,
+        format!("{:?}", expected.status),
+        format!("{:?}", actual.status),
+    );
+    field(
+        "updatedAt",
+        expected.updated_at == actual.updated_at,
+        format!("{:?}", expected.updated_at),
+        format!("{:?}", actual.updated_at),
+    );
+    for (id, development) in &expected.developments {
+        match actual.developments.get(id) {
+            None => found.push(format!("development {id} is missing from the snapshot")),
+            Some(stored) if stored != development => {
+                found.push(format!("development {id} differs from its events"))
+            }
+            Some(_) => {}
+        }
+    }
+    for id in actual
+        .developments
+        .keys()
+        .filter(|id| !expected.developments.contains_key(id))
+    {
+        found.push(format!(
+            "development {id} is in the snapshot but not live in the events"
+        ));
+    }
+    if expected.retracted != actual.retracted {
+        found.push("the retracted developments differ".into());
+    }
+    found
+}
