@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&ConnectOptions {
         database_url: url.clone(),
         max_connections: 12,
+        ..ConnectOptions::default()
     })
     .await?;
     create_raw_table(&url).await?;

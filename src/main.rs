@@ -36,6 +36,14 @@ struct DatabaseArgs {
         global = true
     )]
     db_max_connections: u32,
+    /// Keep a replay snapshot every this many versions of a story.
+    #[arg(
+        long,
+        env = "STORYLINE_SNAPSHOT_EVERY",
+        default_value_t = 100,
+        global = true
+    )]
+    snapshot_every: u32,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +128,7 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     let store = Store::connect(&ConnectOptions {
         database_url: cli.database.database_url.clone(),
         max_connections: cli.database.db_max_connections,
+        snapshot_every: cli.database.snapshot_every,
     })
     .await
     .context("cannot open the database")?;

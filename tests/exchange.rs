@@ -56,6 +56,7 @@ async fn import_export_import_into_a_fresh_database_gives_an_identical_state(
     let fresh = Store::connect(&ConnectOptions {
         database_url: fresh_url,
         max_connections: 2,
+        ..ConnectOptions::default()
     })
     .await
     .unwrap();

@@ -315,3 +315,103 @@ async fn appends_after_a_rebuild_keep_the_swapped_in_tables_in_step(pool: sqlx::
         "constraints survive the swap: {clash:?}"
     );
 }
+
+async fn story_with_developments(
+    store: &Store,
+    count: usize,
+) -> (StoryId, Vec<chrono::DateTime<chrono::Utc>>) {
+    let story = opened_story(store).await;
+    let mut recorded = Vec::new();
+    for i in 0..count {
+        let mut development = reported(&format!("development {i}"));
+        development.occurred_at = july_13() + chrono::Duration::days(i as i64);
+        let event = StoryEvent::DevelopmentReported(development);
+        let occurred = july_13() + chrono::Duration::days(i as i64);
+        let outcome = store
+            .append(
+                story,
+                None,
+                &[NewEvent::from_event(&event, Some(occurred))],
+                &by_tester(),
+            )
+            .await
+            .unwrap();
+        recorded.push(outcome.events[0].recorded_at);
+    }
+    (story, recorded)
+}
+
+#[sqlx::test]
+async fn state_at_known_at_matches_the_fold_of_the_events_recorded_by_then(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone()).with_snapshot_every(5);
+    let (story, recorded) = story_with_developments(&store, 23).await;
+    let stream: Vec<_> = store
+        .read_stream(story, Version(1), None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect();
+    // Ask in an order that makes later answers start from stored folds.
+    for k in [22usize, 3, 17, 10, 0, 22, 11] {
+        let known_at = recorded[k];
+        let from_store = store
+            .state_at(story, None, Some(known_at))
+            .await
+            .unwrap()
+            .unwrap();
+        let expected =
+            storyline::domain::replay::state_at(story, &stream, None, Some(known_at)).unwrap();
+        assert_eq!(from_store, expected, "known at development {k}");
+        assert_eq!(from_store.version, Version(k as i32 + 2));
+    }
+    let stored: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM replay_snapshots ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        !stored.is_empty() && stored.iter().all(|v| v % 5 == 0),
+        "{stored:?}"
+    );
+
+    let now = store
+        .state_at(story, Some(july_13()), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.developments.len(),
+        1,
+        "world-time cut on the projection"
+    );
+    assert_eq!(now.version, Version(24));
+    let before_opening = recorded[0] - chrono::Duration::days(1);
+    assert!(store
+        .state_at(story, None, Some(before_opening))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[sqlx::test]
+async fn a_stored_fold_from_another_fold_version_is_ignored(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone()).with_snapshot_every(5);
+    let (story, recorded) = story_with_developments(&store, 12).await;
+    // A bogus stored fold written by some other fold version.
+    sqlx::query(
+        "INSERT INTO replay_snapshots (story_id, version, fold_version, recorded_at, state)
+         VALUES ($1, 10, 999, $2, '{}')",
+    )
+    .bind(story.0)
+    .bind(recorded[8])
+    .execute(&pool)
+    .await
+    .unwrap();
+    let state = store
+        .state_at(story, None, Some(recorded[9]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.developments.len(), 10);
+}

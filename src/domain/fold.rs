@@ -17,6 +17,10 @@ use super::model::{
 };
 use super::{StoryId, Version};
 
+/// The version of the fold's rules. Bump it whenever `apply` or the state
+/// it builds changes, so that stored folds made by older code are ignored.
+pub const FOLD_VERSION: i32 = 1;
+
 /// A development as it stands after its corrections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

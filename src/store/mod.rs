@@ -3,6 +3,7 @@
 mod append;
 mod feed;
 mod notify;
+mod replay;
 mod snapshot;
 mod tokens;
 
@@ -155,6 +156,8 @@ pub struct AppendOutcome {
 pub struct ConnectOptions {
     pub database_url: String,
     pub max_connections: u32,
+    /// Replay snapshots are kept every this many versions.
+    pub snapshot_every: u32,
 }
 
 impl Default for ConnectOptions {
@@ -162,15 +165,20 @@ impl Default for ConnectOptions {
         Self {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             max_connections: 16,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
         }
     }
 }
+
+/// Versions between stored replay snapshots, unless configured.
+pub const DEFAULT_SNAPSHOT_EVERY: u32 = 100;
 
 /// The event store: a pool plus the notifier that wakes live readers.
 #[derive(Clone)]
 pub struct Store {
     pool: PgPool,
     notifier: notify::Notifier,
+    snapshot_every: i32,
 }
 
 impl Store {
@@ -187,7 +195,7 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(connect)
             .await?;
-        let store = Store::from_pool(pool);
+        let store = Store::from_pool(pool).with_snapshot_every(options.snapshot_every);
         store.migrate().await?;
         Ok(store)
     }
@@ -196,7 +204,17 @@ impl Store {
     /// be called inside a Tokio runtime: it starts the notifier task.
     pub fn from_pool(pool: PgPool) -> Store {
         let notifier = notify::Notifier::start(pool.clone());
-        Store { pool, notifier }
+        Store {
+            pool,
+            notifier,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
+        }
+    }
+
+    /// Keeps replay snapshots every `versions` versions (at least 1).
+    pub fn with_snapshot_every(mut self, versions: u32) -> Store {
+        self.snapshot_every = i32::try_from(versions.max(1)).unwrap_or(i32::MAX);
+        self
     }
 
     pub fn pool(&self) -> &PgPool {

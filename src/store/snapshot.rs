@@ -428,6 +428,11 @@ impl Store {
         ] {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }
+        // Stored folds of older fold code are never used again.
+        sqlx::query("DELETE FROM replay_snapshots WHERE fold_version <> $1")
+            .bind(crate::domain::fold::FOLD_VERSION)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(report)
     }
