@@ -199,3 +199,22 @@ async fn export_prints_ndjson_that_names_the_story(
     let unknown = storyline(&url, &["export", "--story", "no-such-story"]);
     assert!(!unknown.status.success());
 }
+
+#[sqlx::test]
+async fn logs_are_json_lines_when_asked(_pool: PgPoolOptions, connect: PgConnectOptions) {
+    let output = Command::new(BINARY)
+        .args(["migrate"])
+        .env("DATABASE_URL", test_database_url(&connect))
+        .env("STORYLINE_LOG_FORMAT", "json")
+        .output()
+        .expect("binary runs");
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "migrate logs something");
+    for line in lines {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+    }
+}

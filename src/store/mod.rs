@@ -37,8 +37,6 @@ pub enum StoreError {
     EventIdReused(EventId),
     #[error(transparent)]
     Rule(#[from] crate::domain::fold::FoldError),
-    #[error("the events of story {0} break the fold's rules and cannot be projected")]
-    Unprojectable(StoryId),
     #[error("unreadable event: {0}")]
     Undecodable(DecodeError),
     #[error("the slug {0:?} is taken by another story")]

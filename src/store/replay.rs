@@ -32,12 +32,17 @@ impl Store {
         story: StoryId,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<StoryFold>, StoreError> {
-        let Some(current) = self.load_snapshot(story).await? else {
+        let updated_at: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT updated_at FROM stories WHERE story_id = $1")
+                .bind(story.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(updated_at) = updated_at else {
             return Ok(None);
         };
         // Nothing recorded after the cut: the projection is the answer.
-        if known_at.is_none_or(|cut| current.updated_at.is_some_and(|updated| updated <= cut)) {
-            return Ok(Some(current));
+        if known_at.is_none_or(|cut| updated_at <= cut) {
+            return self.load_snapshot(story).await;
         }
         let start = self
             .stored_fold_before(story, known_at)

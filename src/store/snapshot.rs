@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::feed::{EventRow, EVENT_COLUMNS};
-use super::{RecordedEvent, Store, StoreError};
+use super::{Store, StoreError};
 use crate::domain::events::DevelopmentReported;
 use crate::domain::fold::{DevelopmentRecord, RetractedRecord, StoryFold};
 use crate::domain::model::StoryStatus;
@@ -56,7 +55,8 @@ macro_rules! project_reported {
             ", projected AS (
                 INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
                                                 reported_in_version)
-                SELECT story_id, (payload ->> 'developmentId')::uuid, payload, occurred_at, version
+                SELECT story_id, (payload ->> 'developmentId')::uuid, payload,
+                       (payload ->> 'occurredAt')::timestamptz, version
                 FROM ins
                 RETURNING 1
             ), ",
@@ -140,7 +140,8 @@ const PROJECT_REPORTED_RUN: &str = "
     WITH projected AS (
         INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
                                         reported_in_version)
-        SELECT $1, (r.payload ->> 'developmentId')::uuid, r.payload, r.occurred_at, r.version
+        SELECT $1, (r.payload ->> 'developmentId')::uuid, r.payload,
+               (r.payload ->> 'occurredAt')::timestamptz, r.version
         FROM unnest($2::jsonb[], $3::timestamptz[], $4::int[]) AS r(payload, occurred_at, version)
         RETURNING 1
     ), header AS (
@@ -363,14 +364,67 @@ pub struct RebuildReport {
     pub events: u64,
 }
 
+/// The projection of every event at once, set-based: what the per-event
+/// statements above do one event at a time, for the whole table. Several
+/// corrections of one development merge into one patch, the latest value
+/// of each field winning, which is what applying them in order does. The
+/// property test and `verify` hold both forms to the fold. Payloads are
+/// read as they are stored: a future schema version must upcast here too.
+const REBUILD_STAGES: [&str; 4] = [
+    "INSERT INTO stories (story_id, slug, title, summary, topics, status, version,
+                          created_at, updated_at)
+     SELECT o.story_id, o.payload ->> 'slug', o.payload ->> 'title', o.payload ->> 'summary',
+            coalesce(o.payload -> 'topics', '[]'::jsonb), coalesce(st.status, 'DEVELOPING'),
+            last.version, o.recorded_at, last.recorded_at
+     FROM events o
+     CROSS JOIN LATERAL (
+         SELECT version, recorded_at FROM events e
+         WHERE e.story_id = o.story_id ORDER BY version DESC LIMIT 1
+     ) AS last
+     LEFT JOIN LATERAL (
+         SELECT payload ->> 'status' AS status FROM events e
+         WHERE e.story_id = o.story_id AND e.type = 'StoryStatusChanged'
+         ORDER BY version DESC LIMIT 1
+     ) AS st ON true
+     WHERE o.type = 'StoryOpened'",
+    "INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
+                                     reported_in_version)
+     SELECT story_id, (payload ->> 'developmentId')::uuid, payload,
+            (payload ->> 'occurredAt')::timestamptz, version
+     FROM events WHERE type = 'DevelopmentReported'",
+    "WITH corrections AS (
+         SELECT story_id, (payload ->> 'developmentId')::uuid AS development_id, version,
+                payload -> 'changes' AS changes
+         FROM events WHERE type = 'DevelopmentCorrected'
+     ), merged AS (
+         SELECT c.story_id, c.development_id,
+                coalesce(jsonb_object_agg(field.key, field.value ORDER BY c.version)
+                             FILTER (WHERE field.key IS NOT NULL), '{}'::jsonb) AS changes,
+                array_agg(DISTINCT c.version ORDER BY c.version) AS versions
+         FROM corrections c LEFT JOIN LATERAL jsonb_each(c.changes) AS field ON true
+         GROUP BY c.story_id, c.development_id
+     )
+     UPDATE story_developments d
+     SET payload = d.payload || m.changes,
+         occurred_at = coalesce((m.changes ->> 'occurredAt')::timestamptz, d.occurred_at),
+         corrected_in_versions = m.versions
+     FROM merged m
+     WHERE d.story_id = m.story_id AND d.development_id = m.development_id",
+    "UPDATE story_developments d
+     SET retracted_in_version = e.version, retraction_reason = e.payload ->> 'reason'
+     FROM events e
+     WHERE e.type = 'DevelopmentRetracted' AND d.story_id = e.story_id
+       AND d.development_id = (e.payload ->> 'developmentId')::uuid",
+];
+
 /// Where a rebuild builds its fresh tables before swapping them in.
 const REBUILD_SCHEMA: &str = "storyline_rebuild";
 
 impl Store {
-    /// Replays every event into fresh projection tables and swaps them in,
-    /// in one transaction. Appends wait meanwhile (a SHARE lock on events);
-    /// readers keep reading the old tables until the swap. `on_progress`
-    /// gets the events replayed so far.
+    /// Projects every event into fresh tables and swaps them in, in one
+    /// transaction. Appends wait meanwhile (a SHARE lock on events); readers
+    /// keep reading the old tables until the swap. `on_progress` gets the
+    /// events replayed.
     pub async fn rebuild_snapshots(
         &self,
         mut on_progress: impl FnMut(u64),
@@ -393,9 +447,9 @@ impl Store {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }
         copy_storage_options(&mut tx, "stories").await?;
-        // The projection statements name their tables unqualified: with the
-        // rebuild schema first on the path they write the fresh tables, and
-        // `events` still resolves to the real one.
+        // The statements name their tables unqualified: with the rebuild
+        // schema first on the path they write the fresh tables, and `events`
+        // still resolves to the real one.
         sqlx::query(&format!(
             "SET LOCAL search_path = {REBUILD_SCHEMA}, \"{home}\""
         ))
@@ -403,22 +457,20 @@ impl Store {
         .await?;
 
         let mut report = RebuildReport::default();
-        let mut after = Uuid::nil();
-        loop {
-            let stories: Vec<Uuid> = sqlx::query_scalar(
-                "SELECT DISTINCT story_id FROM events WHERE story_id > $1 ORDER BY story_id LIMIT 500",
-            )
-            .bind(after)
-            .fetch_all(&mut *tx)
-            .await?;
-            let Some(&last) = stories.last() else { break };
-            after = last;
-            for story in stories {
-                report.events += replay_story(&mut tx, StoryId(story)).await?;
-                report.stories += 1;
-                on_progress(report.events);
+        for (stage, statement) in REBUILD_STAGES.iter().enumerate() {
+            let done = sqlx::query(statement)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if stage == 0 {
+                report.stories = done;
             }
         }
+        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&mut *tx)
+            .await?;
+        report.events = u64::try_from(events).unwrap_or_default();
+        on_progress(report.events);
 
         for statement in [
             format!("DROP TABLE \"{home}\".story_developments, \"{home}\".stories"),
@@ -436,30 +488,6 @@ impl Store {
         tx.commit().await?;
         Ok(report)
     }
-}
-
-/// Projects one story's events into the tables on the search path.
-async fn replay_story(conn: &mut PgConnection, story: StoryId) -> Result<u64, StoreError> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE story_id = $1 ORDER BY version");
-    let rows: Vec<EventRow> = sqlx::query_as(&sql)
-        .bind(story.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    let events: Vec<RecordedEvent> = rows.into_iter().map(RecordedEvent::from).collect();
-    let projected: Vec<Projected<'_>> = events
-        .iter()
-        .map(|e| Projected {
-            event_type: &e.event_type,
-            payload: &e.payload,
-            version: e.version.0,
-            occurred_at: e.occurred_at,
-            recorded_at: e.recorded_at,
-        })
-        .collect();
-    if !project(conn, story, &projected).await? {
-        return Err(StoreError::Unprojectable(story));
-    }
-    Ok(events.len() as u64)
 }
 
 /// LIKE copies columns, constraints and indexes but not storage options
