@@ -163,14 +163,9 @@ async fn write_batch(
 async fn open_cursor(store: &Store, slug: &str, line: u64) -> Result<StoryCursor, ExchangeError> {
     match store.find_story_by_slug(slug).await? {
         Some(id) => {
-            let stored = store.read_stream(id, Version(1), None).await?;
-            let decoded = stored
-                .iter()
-                .map(|e| e.decode())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| {
-                    bad_line(line, format!("stored story {slug:?} cannot be read: {e}"))
-                })?;
+            let decoded = store.read_story(id).await.map_err(|e| {
+                bad_line(line, format!("stored story {slug:?} cannot be read: {e}"))
+            })?;
             let fold = fold_known(id, &decoded, None).map_err(|e| bad_line(line, e))?;
             Ok(StoryCursor { id, fold })
         }

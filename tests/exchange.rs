@@ -18,13 +18,7 @@ async fn current_state(store: &Store, slug: &str) -> StoryState {
         .await
         .unwrap()
         .expect("story exists");
-    let events: Vec<_> = store
-        .read_stream(story, Version(1), None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.decode().unwrap())
-        .collect();
+    let events: Vec<_> = store.read_story(story).await.unwrap();
     state_at(story, &events, None, None).unwrap()
 }
 

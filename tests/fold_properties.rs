@@ -12,7 +12,7 @@ use storyline::domain::model::{
 };
 use storyline::domain::replay::{fold_known, state_at};
 use storyline::domain::view::story_state;
-use storyline::domain::{StoryId, Version};
+use storyline::domain::StoryId;
 use storyline::store::{EventMetadata, NewEvent, Store};
 use uuid::Uuid;
 
@@ -187,13 +187,7 @@ async fn check(store: &Store, steps: &[Step]) -> Result<(), TestCaseError> {
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
     }
-    let stored: Vec<_> = store
-        .read_stream(story, Version(1), None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.decode().unwrap())
-        .collect();
+    let stored: Vec<_> = store.read_story(story).await.unwrap();
     let fresh = fold_known(story, &stored, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let inline = store
         .load_snapshot(story)

@@ -4,7 +4,7 @@
 
 use crate::domain::fold::StoryFold;
 use crate::domain::replay::fold_known;
-use crate::domain::{StoryId, Version};
+use crate::domain::StoryId;
 use crate::store::{Store, StoreError};
 
 /// One way a stored snapshot disagrees with the fold of its events.
@@ -44,14 +44,11 @@ pub async fn verify(
 
 async fn verify_story(store: &Store, story: StoryId) -> Result<Vec<Difference>, StoreError> {
     let difference = |detail: String| Difference { story, detail };
-    let stored = store.read_stream(story, Version(1), None).await?;
-    let mut decoded = Vec::with_capacity(stored.len());
-    for event in &stored {
-        match event.decode() {
-            Ok(event) => decoded.push(event),
-            Err(e) => return Ok(vec![difference(format!("version {}: {e}", event.version))]),
-        }
-    }
+    let decoded = match store.read_story(story).await {
+        Ok(decoded) => decoded,
+        Err(StoreError::Undecodable(e)) => return Ok(vec![difference(e.to_string())]),
+        Err(e) => return Err(e),
+    };
     let expected = match fold_known(story, &decoded, None) {
         Ok(fold) => fold,
         Err(e) => return Ok(vec![difference(format!("its events do not fold: {e}"))]),

@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{RecordedEvent, Store, StoreError};
+use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
 
 /// The columns of [`EventRow`], in a form every SELECT can reuse.
@@ -82,6 +83,16 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// A story's whole stream as domain events, payloads upcast.
+    pub async fn read_story(&self, story: StoryId) -> Result<Vec<RecordedStoryEvent>, StoreError> {
+        self.read_stream(story, Version(1), None)
+            .await?
+            .iter()
+            .map(RecordedEvent::decode)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::Undecodable)
     }
 
     /// Up to `limit` events after `after` in global order, optionally of one
