@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
             "append, 1 event/tx, 8 writers",
             8,
             1,
-            vec![("prepared", Some(0.6))],
+            vec![("simple", Some(0.6)), ("prepared", Some(0.6))],
         ),
         (
             "append, 100 events/tx, 8 writers",
