@@ -59,6 +59,32 @@ pub struct DevelopmentReported {
     pub tags: Vec<String>,
 }
 
+impl DevelopmentReported {
+    /// A development with only its required fields; lists empty, precision
+    /// the default.
+    pub fn new(
+        development_id: Uuid,
+        headline: impl Into<String>,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
+        DevelopmentReported {
+            schema_version: SCHEMA_VERSION,
+            development_id,
+            headline: headline.into(),
+            summary: None,
+            occurred_at,
+            precision: TimePrecision::default(),
+            location: None,
+            actors: Vec::new(),
+            quotes: Vec::new(),
+            figures: Vec::new(),
+            stances: Vec::new(),
+            sources: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// The contract's DevelopmentPatch: present fields replace, lists replace
 /// whole lists.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -25,19 +25,8 @@ fn actor(name: &str, kind: ActorKind) -> ActorRef {
 
 fn development(id: Uuid, headline: &str, occurred_at: DateTime<Utc>) -> DevelopmentReported {
     DevelopmentReported {
-        schema_version: 1,
-        development_id: id,
-        headline: headline.into(),
-        summary: None,
-        occurred_at,
         precision: TimePrecision::Day,
-        location: None,
-        actors: vec![],
-        quotes: vec![],
-        figures: vec![],
-        stances: vec![],
-        sources: vec![],
-        tags: vec![],
+        ..DevelopmentReported::new(id, headline, occurred_at)
     }
 }
 

@@ -284,21 +284,8 @@ mod tests {
     use chrono::TimeZone;
 
     fn reported(headline: &str) -> DevelopmentReported {
-        DevelopmentReported {
-            schema_version: 1,
-            development_id: uuid::Uuid::now_v7(),
-            headline: headline.into(),
-            summary: None,
-            occurred_at: chrono::Utc.with_ymd_and_hms(2021, 7, 13, 0, 0, 0).unwrap(),
-            precision: Default::default(),
-            location: None,
-            actors: vec![],
-            quotes: vec![],
-            figures: vec![],
-            stances: vec![],
-            sources: vec![],
-            tags: vec![],
-        }
+        let occurred_at = chrono::Utc.with_ymd_and_hms(2021, 7, 13, 0, 0, 0).unwrap();
+        DevelopmentReported::new(uuid::Uuid::now_v7(), headline, occurred_at)
     }
 
     fn check(e: DevelopmentReported) -> Checked<StoryEvent> {

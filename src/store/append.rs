@@ -85,6 +85,17 @@ macro_rules! append_one {
     };
 }
 
+/// The rule of corrections and retractions: the story is open and the
+/// development they name exists and is not retracted.
+macro_rules! targets_live_development {
+    () => {
+        " AND head.version IS NOT NULL AND EXISTS (
+            SELECT 1 FROM story_developments
+            WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid
+              AND retracted_in_version IS NULL)"
+    };
+}
+
 /// The statement appending one event of `event_type`, or `None` for a type
 /// the store does not know.
 fn append_one_sql(event_type: &str) -> Option<&'static str> {
@@ -92,20 +103,8 @@ fn append_one_sql(event_type: &str) -> Option<&'static str> {
         "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!()),
         // A development id used before is left to story_developments_pkey.
         "DevelopmentReported" => append_one!(" AND head.version IS NOT NULL", project_reported!()),
-        "DevelopmentCorrected" => append_one!(
-            " AND head.version IS NOT NULL AND EXISTS (
-                SELECT 1 FROM story_developments
-                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid
-                  AND retracted_in_version IS NULL)",
-            project_corrected!()
-        ),
-        "DevelopmentRetracted" => append_one!(
-            " AND head.version IS NOT NULL AND EXISTS (
-                SELECT 1 FROM story_developments
-                WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid
-                  AND retracted_in_version IS NULL)",
-            project_retracted!()
-        ),
+        "DevelopmentCorrected" => append_one!(targets_live_development!(), project_corrected!()),
+        "DevelopmentRetracted" => append_one!(targets_live_development!(), project_retracted!()),
         "StoryStatusChanged" => append_one!(" AND head.version IS NOT NULL", project_status!()),
         _ => return None,
     })

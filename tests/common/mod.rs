@@ -24,21 +24,7 @@ pub fn july_13() -> DateTime<Utc> {
 }
 
 pub fn reported(headline: &str) -> DevelopmentReported {
-    DevelopmentReported {
-        schema_version: 1,
-        development_id: uuid::Uuid::now_v7(),
-        headline: headline.into(),
-        summary: None,
-        occurred_at: july_13(),
-        precision: Default::default(),
-        location: None,
-        actors: vec![],
-        quotes: vec![],
-        figures: vec![],
-        stances: vec![],
-        sources: vec![],
-        tags: vec![],
-    }
+    DevelopmentReported::new(uuid::Uuid::now_v7(), headline, july_13())
 }
 
 /// A new development, reported on 13 July 2021.
