@@ -12,12 +12,11 @@
 //! `BENCH_DATABASE_URL` (default .../storyline_bench_projection) is dropped
 //! and recreated. Needs `pgbench` on the PATH.
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use chrono::Utc;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
 use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
 use storyline::domain::StoryId;
 use storyline::store::{ConnectOptions, EventMetadata, NewEvent, Store};
@@ -90,19 +89,8 @@ fn peak_memory_kib() -> u64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let rebuild_events: usize = std::env::var("BENCH_REBUILD_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
-    let target = PgConnectOptions::from_str(&url)?;
-    let name = target
-        .get_database()
-        .unwrap_or("storyline_bench_projection")
-        .to_owned();
-    let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    let rebuild_events: usize = common::env_number("BENCH_REBUILD_EVENTS", 1_000_000);
+    common::drop_database(&url).await?;
     let store = Store::connect(&ConnectOptions {
         database_url: url.clone(),
         max_connections: 8,

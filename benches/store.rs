@@ -11,12 +11,12 @@
 //! one statement per transaction: what Postgres itself can do on this
 //! machine right now. Each storyline figure is printed with its ratio to it.
 
+mod common;
+
 use std::process::Command;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
 use storyline::domain::StoryId;
@@ -63,12 +63,9 @@ struct Figure {
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes --bench; a filter argument is not supported.
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
     let duration = Duration::from_secs(seconds);
-    recreate_database(&url).await?;
+    common::drop_database(&url).await?;
     let store = Store::connect(&ConnectOptions {
         database_url: url.clone(),
         max_connections: 12,
@@ -132,19 +129,6 @@ async fn main() -> anyhow::Result<()> {
 
 async fn checkpoint(store: &Store) -> anyhow::Result<()> {
     sqlx::query("CHECKPOINT").execute(store.pool()).await?;
-    Ok(())
-}
-
-async fn recreate_database(url: &str) -> anyhow::Result<()> {
-    let target = PgConnectOptions::from_str(url)?;
-    let name = target
-        .get_database()
-        .unwrap_or("storyline_bench")
-        .to_owned();
-    let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
     Ok(())
 }
 

@@ -6,7 +6,6 @@ use std::io::{BufRead, Write};
 
 use crate::domain::exchange::{parse_import_line, ExchangeLine, ImportLineError, ImportedEvent};
 use crate::domain::fold::{apply, StoryFold};
-use crate::domain::replay::fold_known;
 use crate::domain::{EventId, Position, StoryId, Version};
 use crate::progress::{progress_bar, report_progress};
 use crate::store::{EventMetadata, NewEvent, Store, StoreError};
@@ -162,13 +161,15 @@ async fn write_batch(
 /// story this import opens.
 async fn open_cursor(store: &Store, slug: &str, line: u64) -> Result<StoryCursor, ExchangeError> {
     match store.find_story_by_slug(slug).await? {
-        Some(id) => {
-            let decoded = store.read_story(id).await.map_err(|e| {
-                bad_line(line, format!("stored story {slug:?} cannot be read: {e}"))
-            })?;
-            let fold = fold_known(id, &decoded, None).map_err(|e| bad_line(line, e))?;
-            Ok(StoryCursor { id, fold })
-        }
+        // The snapshot projection is the story's current fold; replaying its
+        // events again would only repeat that work.
+        Some(id) => match store.load_snapshot(id).await? {
+            Some(fold) => Ok(StoryCursor { id, fold }),
+            None => Err(bad_line(
+                line,
+                format!("story {slug:?} has no snapshot; run `storyline rebuild`"),
+            )),
+        },
         None => {
             let id = StoryId::generate();
             Ok(StoryCursor {

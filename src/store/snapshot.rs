@@ -65,6 +65,17 @@ macro_rules! project_reported {
     };
 }
 
+/// The development an event names, if it is live: corrections and
+/// retractions touch no other row.
+macro_rules! live_target {
+    () => {
+        " FROM ins
+          WHERE d.story_id = ins.story_id
+            AND d.development_id = (ins.payload ->> 'developmentId')::uuid
+            AND d.retracted_in_version IS NULL "
+    };
+}
+
 macro_rules! project_corrected {
     () => {
         concat!(
@@ -74,11 +85,9 @@ macro_rules! project_corrected {
                     occurred_at = coalesce((ins.payload -> 'changes' ->> 'occurredAt')::timestamptz,
                                            d.occurred_at),
                     corrected_in_versions = d.corrected_in_versions || ins.version
-                FROM ins
-                WHERE d.story_id = ins.story_id
-                  AND d.development_id = (ins.payload ->> 'developmentId')::uuid
-                  AND d.retracted_in_version IS NULL
-                RETURNING 1
+                ",
+            $crate::store::snapshot::live_target!(),
+            "RETURNING 1
             ), ",
             $crate::store::snapshot::project_header!()
         )
@@ -91,11 +100,9 @@ macro_rules! project_retracted {
             ", projected AS (
                 UPDATE story_developments d
                 SET retracted_in_version = ins.version, retraction_reason = ins.payload ->> 'reason'
-                FROM ins
-                WHERE d.story_id = ins.story_id
-                  AND d.development_id = (ins.payload ->> 'developmentId')::uuid
-                  AND d.retracted_in_version IS NULL
-                RETURNING 1
+                ",
+            $crate::store::snapshot::live_target!(),
+            "RETURNING 1
             ), ",
             $crate::store::snapshot::project_header!()
         )
@@ -113,8 +120,8 @@ macro_rules! project_status {
 }
 
 pub(super) use {
-    project_corrected, project_header, project_opened, project_reported, project_retracted,
-    project_status,
+    live_target, project_corrected, project_header, project_opened, project_reported,
+    project_retracted, project_status,
 };
 
 /// `ins` bound from parameters, for appends of several events.
