@@ -8,7 +8,7 @@ use crate::domain::exchange::{parse_import_line, ExchangeLine, ImportLineError, 
 use crate::domain::fold::{apply, StoryFold};
 use crate::domain::{EventId, Position, StoryId, Version};
 use crate::progress::{progress_bar, report_progress};
-use crate::store::{EventMetadata, NewEvent, Store, StoreError};
+use crate::store::{EventMetadata, FeedFilter, NewEvent, Store, StoreError};
 
 /// The demo story, embedded in the binary.
 pub const KABUL_FIXTURE: &str = include_str!("../fixtures/kabul-airport-2021.ndjson");
@@ -251,7 +251,7 @@ pub async fn export(
     let mut slugs: HashMap<StoryId, String> = HashMap::new();
     let mut after = Position::START;
     loop {
-        let page = store.read_feed(after, 1_000, None).await?;
+        let page = store.read_feed(after, 1_000, &FeedFilter::all()).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         for event in page {

@@ -12,7 +12,7 @@ use common::{by_tester, development, join_all, opened_story, opening, store_with
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::Connection;
 use storyline::domain::{EventId, Position, StoryId};
-use storyline::store::{Store, StoreError};
+use storyline::store::{FeedFilter, Store, StoreError};
 
 const WRITERS: usize = 8;
 const EVENTS_PER_WRITER: usize = 200;
@@ -78,7 +78,10 @@ async fn a_polling_reader_sees_every_event_of_eight_concurrent_writers_once_in_o
         );
         after = previous;
     }
-    let tail = store.read_feed(after, 100, None).await.unwrap();
+    let tail = store
+        .read_feed(after, 100, &FeedFilter::all())
+        .await
+        .unwrap();
     assert!(tail.is_empty(), "nothing new after the last round");
 }
 
@@ -99,7 +102,7 @@ async fn read_until_quiet(
             settle(&store).await;
         }
         let page = store
-            .read_feed(after, 500, None)
+            .read_feed(after, 500, &FeedFilter::all())
             .await
             .expect("feed readable");
         if page.is_empty() {
@@ -160,7 +163,7 @@ async fn the_feed_holds_back_a_commit_while_an_older_writer_is_still_open(
     );
     assert!(
         store
-            .read_feed(Position::START, 10, None)
+            .read_feed(Position::START, 10, &FeedFilter::all())
             .await
             .unwrap()
             .is_empty(),
@@ -169,7 +172,10 @@ async fn the_feed_holds_back_a_commit_while_an_older_writer_is_still_open(
 
     older_tx.commit().await.unwrap();
     settle(&store).await;
-    let feed = store.read_feed(Position::START, 10, None).await.unwrap();
+    let feed = store
+        .read_feed(Position::START, 10, &FeedFilter::all())
+        .await
+        .unwrap();
     let stories: Vec<StoryId> = feed.iter().map(|e| e.story_id).collect();
     assert_eq!(stories, vec![older_story, younger.events[0].story_id]);
     assert!(
@@ -193,7 +199,7 @@ async fn the_feed_can_be_filtered_to_one_story(pool: sqlx::PgPool) {
         .unwrap();
     settle(&store).await;
     let only_first = store
-        .read_feed(Position::START, 10, Some(first))
+        .read_feed(Position::START, 10, &FeedFilter::story(first))
         .await
         .unwrap();
     assert_eq!(only_first.len(), 2);
@@ -206,10 +212,14 @@ async fn settled_head_excludes_what_is_already_committed(pool: sqlx::PgPool) {
     opened_story(&store).await;
     settle(&store).await;
     let head = store.settled_head().await.unwrap();
-    assert!(store.read_feed(head, 10, None).await.unwrap().is_empty());
+    assert!(store
+        .read_feed(head, 10, &FeedFilter::all())
+        .await
+        .unwrap()
+        .is_empty());
     let story = opened_story(&store).await;
     settle(&store).await;
-    let after = store.read_feed(head, 10, None).await.unwrap();
+    let after = store.read_feed(head, 10, &FeedFilter::all()).await.unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].story_id, story);
 }

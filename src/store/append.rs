@@ -65,15 +65,21 @@ macro_rules! append_guards {
 
 /// One event, with the fold's rule for its type checked in the same
 /// snapshot as the head, and its projection written by the same statement.
-/// `$6` is the payload.
+/// `$6` is the payload; `$7` the event's occurredAt, or NULL to derive it
+/// with `$occurred` (NULL there too: it occurs when it is recorded).
 macro_rules! append_one {
     ($rule:expr, $projection:expr) => {
+        append_one!($rule, $projection, "NULL")
+    };
+    ($rule:expr, $projection:expr, $occurred:expr) => {
         concat!(
             "WITH ins AS (
                 INSERT INTO events (position, id, story_id, version, type, schema_version,
                                     payload, metadata, occurred_at, recorded_at)
                 SELECT xact.base, $3, $1, coalesce(head.version, 0) + 1, $4, $5, $6, $8,
-                       coalesce($7, now_.recorded_at), now_.recorded_at ",
+                       coalesce($7, ",
+            $occurred,
+            ", now_.recorded_at), now_.recorded_at ",
             story_head!(),
             append_guards!(),
             $rule,
@@ -96,15 +102,41 @@ macro_rules! targets_live_development {
     };
 }
 
+/// The occurredAt of the development a correction or retraction names, as
+/// it stands before this event (the contract's Event.occurredAt when the
+/// event does not move it).
+macro_rules! target_occurred_at {
+    () => {
+        "(SELECT occurred_at FROM story_developments
+          WHERE story_id = $1 AND development_id = ($6::jsonb ->> 'developmentId')::uuid)"
+    };
+}
+
 /// The statement appending one event of `event_type`, or `None` for a type
-/// the store does not know.
+/// the store does not know. Each derives the event's occurredAt from its
+/// payload when the caller leaves it out (see [`NewEvent::occurred_at`]).
 fn append_one_sql(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
         "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!()),
         // A development id used before is left to story_developments_pkey.
-        "DevelopmentReported" => append_one!(" AND head.version IS NOT NULL", project_reported!()),
-        "DevelopmentCorrected" => append_one!(targets_live_development!(), project_corrected!()),
-        "DevelopmentRetracted" => append_one!(targets_live_development!(), project_retracted!()),
+        "DevelopmentReported" => append_one!(
+            " AND head.version IS NOT NULL",
+            project_reported!(),
+            "($6::jsonb ->> 'occurredAt')::timestamptz"
+        ),
+        "DevelopmentCorrected" => append_one!(
+            targets_live_development!(),
+            project_corrected!(),
+            concat!(
+                "($6::jsonb -> 'changes' ->> 'occurredAt')::timestamptz, ",
+                target_occurred_at!()
+            )
+        ),
+        "DevelopmentRetracted" => append_one!(
+            targets_live_development!(),
+            project_retracted!(),
+            target_occurred_at!()
+        ),
         "StoryStatusChanged" => append_one!(" AND head.version IS NOT NULL", project_status!()),
         _ => return None,
     })

@@ -33,6 +33,50 @@ pub(super) const EVENT_COLUMNS: &str = "position, id, story_id, version, type AS
 const FIRST_UNSETTLED_POSITION: &str =
     "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
 
+/// `$2` event types, `$3`/`$4` occurredAt bounds (inclusive), each NULL
+/// when absent.
+const HISTORY_FILTER: &str = "($2::text[] IS NULL OR type = ANY($2))
+     AND ($3::timestamptz IS NULL OR occurred_at >= $3)
+     AND ($4::timestamptz IS NULL OR occurred_at <= $4)";
+
+/// Which events of the global feed to read. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedFilter {
+    pub story: Option<StoryId>,
+    pub types: Option<Vec<String>>,
+}
+
+impl FeedFilter {
+    /// Every event.
+    pub fn all() -> FeedFilter {
+        FeedFilter::default()
+    }
+
+    /// Every event of one story.
+    pub fn story(story: StoryId) -> FeedFilter {
+        FeedFilter {
+            story: Some(story),
+            types: None,
+        }
+    }
+}
+
+/// Which events of a story's history to read. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryFilter {
+    pub types: Option<Vec<String>>,
+    pub occurred_from: Option<DateTime<Utc>>,
+    pub occurred_to: Option<DateTime<Utc>>,
+}
+
+/// Versions strictly between `after` and `before`; `None` leaves that end
+/// open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionWindow {
+    pub after: Option<Version>,
+    pub before: Option<Version>,
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct EventRow {
     position: i64,
@@ -95,43 +139,100 @@ impl Store {
             .map_err(StoreError::Undecodable)
     }
 
-    /// Up to `limit` events after `after` in global order, optionally of one
-    /// story, holding back any event that a still-running writer could yet
-    /// precede (see the module documentation).
+    /// Up to `limit` events after `after` in global order, of the stories
+    /// and types `filter` names, holding back any event that a still-running
+    /// writer could yet precede (see the module documentation).
     pub async fn read_feed(
         &self,
         after: Position,
         limit: i64,
-        story: Option<StoryId>,
+        filter: &FeedFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = match story {
-            None => {
-                let sql = format!(
-                    "SELECT {EVENT_COLUMNS} FROM events \
-                     WHERE position > $1 AND position < {FIRST_UNSETTLED_POSITION} \
-                     ORDER BY position LIMIT $2"
-                );
-                sqlx::query_as::<_, EventRow>(&sql)
-                    .bind(after.0)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            Some(story) => {
-                let sql = format!(
-                    "SELECT {EVENT_COLUMNS} FROM events \
-                     WHERE story_id = $3 AND position > $1 AND position < {FIRST_UNSETTLED_POSITION} \
-                     ORDER BY position LIMIT $2"
-                );
-                sqlx::query_as::<_, EventRow>(&sql)
-                    .bind(after.0)
-                    .bind(limit)
-                    .bind(story.0)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
+        // Two statements rather than `$3 IS NULL OR story_id = $3`, so each
+        // keeps its own plan: by position alone, or by the story's index.
+        let story_clause = match filter.story {
+            None => "$3::uuid IS NULL",
+            Some(_) => "story_id = $3",
         };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE {story_clause} AND ($4::text[] IS NULL OR type = ANY($4))
+               AND position > $1 AND position < {FIRST_UNSETTLED_POSITION}
+             ORDER BY position LIMIT $2"
+        );
+        let rows = sqlx::query_as::<_, EventRow>(&sql)
+            .bind(after.0)
+            .bind(limit)
+            .bind(filter.story.map(|s| s.0))
+            .bind(filter.types.as_deref())
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// How many settled events `filter` matches.
+    pub async fn count_feed(&self, filter: &FeedFilter) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM events
+             WHERE ($1::uuid IS NULL OR story_id = $1) AND ($2::text[] IS NULL OR type = ANY($2))
+               AND position < {FIRST_UNSETTLED_POSITION}"
+        );
+        let count: i64 = sqlx::query_scalar(&sql)
+            .bind(filter.story.map(|s| s.0))
+            .bind(filter.types.as_deref())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+
+    /// One page of a story's history in version order: up to `limit`
+    /// events strictly between `window.after` and `window.before` that
+    /// `filter` keeps, the first ones or (with `from_end`) the last ones.
+    pub async fn read_history(
+        &self,
+        story: StoryId,
+        filter: &HistoryFilter,
+        window: VersionWindow,
+        limit: i64,
+        from_end: bool,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let direction = if from_end { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE story_id = $1 AND {HISTORY_FILTER}
+               AND version > $5 AND version < $6
+             ORDER BY version {direction} LIMIT $7"
+        );
+        let mut rows: Vec<EventRow> = sqlx::query_as(&sql)
+            .bind(story.0)
+            .bind(filter.types.as_deref())
+            .bind(filter.occurred_from)
+            .bind(filter.occurred_to)
+            .bind(window.after.map_or(0, |v| v.0))
+            .bind(window.before.map_or(i32::MAX, |v| v.0))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        if from_end {
+            rows.reverse();
+        }
+        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+    }
+
+    /// How many of the story's events `filter` keeps.
+    pub async fn count_history(
+        &self,
+        story: StoryId,
+        filter: &HistoryFilter,
+    ) -> Result<i64, StoreError> {
+        let sql = format!("SELECT count(*) FROM events WHERE story_id = $1 AND {HISTORY_FILTER}");
+        let count: i64 = sqlx::query_scalar(&sql)
+            .bind(story.0)
+            .bind(filter.types.as_deref())
+            .bind(filter.occurred_from)
+            .bind(filter.occurred_to)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
     }
 
     /// Waits until every transaction that had begun when it was called has

@@ -2,9 +2,11 @@
 
 mod append;
 mod feed;
+mod live;
 mod notify;
 mod replay;
 mod snapshot;
+mod stories;
 mod tokens;
 
 use std::str::FromStr;
@@ -21,8 +23,11 @@ use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
+pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
+pub use live::LiveFeed;
 pub use notify::EVENTS_CHANNEL;
 pub use snapshot::RebuildReport;
+pub use stories::{StoryFilter, StoryHeader, StoryListKey};
 pub use tokens::{Principal, TokenError};
 
 /// The default database of the server and the CLI.
@@ -65,8 +70,10 @@ pub struct NewEvent {
     pub event_type: String,
     pub schema_version: i32,
     pub payload: serde_json::Value,
-    /// When it happened in the world; `None` for story-level events, which
-    /// then take their recorded time.
+    /// When it happened in the world (the contract's Event.occurredAt).
+    /// `None` lets a one-event append derive it: the development's
+    /// occurredAt for development events, the recorded time for story-level
+    /// ones. Batches must give it for development events.
     pub occurred_at: Option<DateTime<Utc>>,
 }
 

@@ -250,6 +250,7 @@ struct StoryRow {
 
 #[derive(sqlx::FromRow)]
 struct DevelopmentRow {
+    story_id: Uuid,
     development_id: Uuid,
     payload: serde_json::Value,
     occurred_at: DateTime<Utc>,
@@ -263,25 +264,46 @@ impl Store {
     /// The story's current state from the projection, as a fold, or `None`
     /// when no such story exists.
     pub async fn load_snapshot(&self, story: StoryId) -> Result<Option<StoryFold>, StoreError> {
-        let header: Option<StoryRow> = sqlx::query_as(
+        Ok(self.load_snapshots(&[story]).await?.remove(&story))
+    }
+
+    /// The current state of each of `stories` that exists, in two
+    /// statements however many they are.
+    pub async fn load_snapshots(
+        &self,
+        stories: &[StoryId],
+    ) -> Result<HashMap<StoryId, StoryFold>, StoreError> {
+        let ids: Vec<Uuid> = stories.iter().map(|s| s.0).collect();
+        let headers: Vec<StoryRow> = sqlx::query_as(
             "SELECT story_id, slug, title, summary, topics, status, version, created_at, updated_at
-             FROM stories WHERE story_id = $1",
+             FROM stories WHERE story_id = ANY($1)",
         )
-        .bind(story.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(header) = header else {
-            return Ok(None);
-        };
-        let rows: Vec<DevelopmentRow> = sqlx::query_as(
-            "SELECT development_id, payload, occurred_at, reported_in_version, corrected_in_versions,
-                    retracted_in_version, retraction_reason
-             FROM story_developments WHERE story_id = $1",
-        )
-        .bind(story.0)
+        .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
-        fold_from_rows(header, rows).map(Some)
+        if headers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<DevelopmentRow> = sqlx::query_as(
+            "SELECT story_id, development_id, payload, occurred_at, reported_in_version,
+                    corrected_in_versions, retracted_in_version, retraction_reason
+             FROM story_developments WHERE story_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_story: HashMap<Uuid, Vec<DevelopmentRow>> = HashMap::new();
+        for row in rows {
+            by_story.entry(row.story_id).or_default().push(row);
+        }
+        headers
+            .into_iter()
+            .map(|header| {
+                let rows = by_story.remove(&header.story_id).unwrap_or_default();
+                let id = StoryId(header.story_id);
+                fold_from_rows(header, rows).map(|fold| (id, fold))
+            })
+            .collect()
     }
 
     /// Story ids after `after` in id order, for walking every story.

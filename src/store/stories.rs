@@ -1,0 +1,155 @@
+//! The story list and story headers, read from the snapshot projection.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::domain::model::StoryStatus;
+use crate::domain::{StoryId, Version};
+
+/// What every story answers without folding: its row in `stories`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryHeader {
+    pub id: StoryId,
+    pub slug: String,
+    pub version: Version,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HeaderRow {
+    story_id: Uuid,
+    slug: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<HeaderRow> for StoryHeader {
+    fn from(row: HeaderRow) -> Self {
+        StoryHeader {
+            id: StoryId(row.story_id),
+            slug: row.slug,
+            version: Version(row.version),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Which stories a list shows. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoryFilter {
+    pub status: Option<StoryStatus>,
+    /// Words, as a web search box takes them (`websearch_to_tsquery`).
+    pub search: Option<String>,
+    /// An actor's name, matched case-insensitively.
+    pub actor: Option<String>,
+}
+
+/// A place in the story list: the story's (updated_at, id); the list goes
+/// from the most recently updated down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoryListKey {
+    pub updated_at: DateTime<Utc>,
+    pub id: StoryId,
+}
+
+impl StoryHeader {
+    pub fn list_key(&self) -> StoryListKey {
+        StoryListKey {
+            updated_at: self.updated_at,
+            id: self.id,
+        }
+    }
+}
+
+const HEADER_COLUMNS: &str = "story_id, slug, version, created_at, updated_at";
+
+/// The filter of [`StoryFilter`] over `stories s`; `$1` status, `$2` search
+/// words, `$3` actor name, each NULL when absent. The search expression is
+/// the one `stories_search_idx` indexes (migrations/0005).
+const STORY_FILTER: &str = "
+    ($1::text IS NULL OR s.status = $1)
+    AND ($2::text IS NULL
+         OR to_tsvector('english'::regconfig, s.title || ' ' || coalesce(s.summary, ''))
+            @@ websearch_to_tsquery('english'::regconfig, $2)
+         OR EXISTS (SELECT 1 FROM story_developments d
+                    WHERE d.story_id = s.story_id AND d.retracted_in_version IS NULL
+                      AND d.search @@ websearch_to_tsquery('english'::regconfig, $2)))
+    AND ($3::text IS NULL
+         OR EXISTS (SELECT 1 FROM story_developments d
+                    WHERE d.story_id = s.story_id AND d.retracted_in_version IS NULL
+                      AND d.actor_names @> jsonb_build_array(lower(btrim($3)))))";
+
+fn status_text(status: StoryStatus) -> &'static str {
+    match status {
+        StoryStatus::Developing => "DEVELOPING",
+        StoryStatus::Ongoing => "ONGOING",
+        StoryStatus::Concluded => "CONCLUDED",
+        StoryStatus::Dormant => "DORMANT",
+    }
+}
+
+impl Store {
+    /// The story's header, or `None` when no such story exists.
+    pub async fn story_header(&self, story: StoryId) -> Result<Option<StoryHeader>, StoreError> {
+        let sql = format!("SELECT {HEADER_COLUMNS} FROM stories WHERE story_id = $1");
+        let row: Option<HeaderRow> = sqlx::query_as(&sql)
+            .bind(story.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(StoryHeader::from))
+    }
+
+    /// The header of the story opened with this slug.
+    pub async fn story_header_by_slug(
+        &self,
+        slug: &str,
+    ) -> Result<Option<StoryHeader>, StoreError> {
+        let sql = format!("SELECT {HEADER_COLUMNS} FROM stories WHERE slug = $1");
+        let row: Option<HeaderRow> = sqlx::query_as(&sql)
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(StoryHeader::from))
+    }
+
+    /// Up to `limit` stories matching `filter`, most recently updated first,
+    /// starting after `after`.
+    pub async fn list_stories(
+        &self,
+        filter: &StoryFilter,
+        after: Option<StoryListKey>,
+        limit: i64,
+    ) -> Result<Vec<StoryHeader>, StoreError> {
+        let sql = format!(
+            "SELECT {HEADER_COLUMNS} FROM stories s WHERE {STORY_FILTER}
+               AND ($4::timestamptz IS NULL OR (s.updated_at, s.story_id) < ($4, $5))
+             ORDER BY s.updated_at DESC, s.story_id DESC LIMIT $6"
+        );
+        let rows: Vec<HeaderRow> = sqlx::query_as(&sql)
+            .bind(filter.status.map(status_text))
+            .bind(filter.search.as_deref())
+            .bind(filter.actor.as_deref())
+            .bind(after.map(|k| k.updated_at))
+            .bind(after.map(|k| k.id.0))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(StoryHeader::from).collect())
+    }
+
+    /// How many stories match `filter`.
+    pub async fn count_stories(&self, filter: &StoryFilter) -> Result<i64, StoreError> {
+        let sql = format!("SELECT count(*) FROM stories s WHERE {STORY_FILTER}");
+        let count: i64 = sqlx::query_scalar(&sql)
+            .bind(filter.status.map(status_text))
+            .bind(filter.search.as_deref())
+            .bind(filter.actor.as_deref())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
+    }
+}
