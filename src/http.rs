@@ -1,16 +1,23 @@
-//! The HTTP surface: router, limits, health and readiness.
+//! The HTTP surface: router, limits, health, readiness and metrics. GraphQL
+//! over HTTP and WebSocket is in [`graphql`].
+
+mod graphql;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::header;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::{self, ApiServices, StorylineSchema};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Request bodies above this are refused with 413 (DESIGN §5).
@@ -22,12 +29,38 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub schema: StorylineSchema,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// The server's state over `store`.
+    pub fn new(store: Store) -> AppState {
+        let metrics = Metrics::new();
+        let live = store.live_feed();
+        let schema = api::schema(ApiServices {
+            store: store.clone(),
+            live,
+            metrics: metrics.clone(),
+        });
+        AppState {
+            store,
+            schema,
+            metrics,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(graphql::graphiql))
+        .route(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -45,6 +78,17 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
         Ok(true) => (StatusCode::OK, "ready"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.

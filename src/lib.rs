@@ -2,11 +2,15 @@
 //!
 //! - [`domain`] is pure: identifiers, event payloads, validation and the fold.
 //! - [`store`] owns every SQL statement: append, read, notify, tokens.
-//! - [`http`] is the router: health, readiness, limits.
+//! - [`api`] is the GraphQL layer over the store and the fold.
+//! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
+//!   readiness, metrics, limits.
 
+pub mod api;
 pub mod domain;
 pub mod exchange;
 pub mod http;
+pub mod metrics;
 pub mod progress;
 pub mod projection;
 pub mod store;

@@ -74,6 +74,9 @@ enum Command {
     Verify,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the served GraphQL schema (SDL); needs no database.
+    /// `storyline schema > schema/schema.graphql` refreshes the checked-in copy.
+    Schema,
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -125,6 +128,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", storyline::api::sdl());
+        return Ok(());
+    }
     let store = Store::connect(&ConnectOptions {
         database_url: cli.database.database_url.clone(),
         max_connections: cli.database.db_max_connections,
@@ -146,14 +153,9 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            http::serve(
-                listener,
-                AppState {
-                    store: store.clone(),
-                },
-            )
-            .await?;
+            http::serve(listener, AppState::new(store.clone())).await?;
         }
+        Command::Schema => unreachable!("handled before connecting"),
         Command::Migrate => {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");

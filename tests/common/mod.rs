@@ -66,3 +66,92 @@ pub async fn join_all<T>(handles: impl IntoIterator<Item = tokio::task::JoinHand
     }
     results
 }
+
+/// The real server (router, GraphQL, limits) on a random local port. It
+/// stops when dropped, letting go of its connections so that the test's
+/// database can be dropped.
+pub struct TestServer {
+    pub url: String,
+    pub store: Store,
+    client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_server(store: Store) -> TestServer {
+    let state = storyline::http::AppState::new(store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = listener.local_addr().expect("bound address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, storyline::http::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    TestServer {
+        url: format!("http://{address}"),
+        store,
+        client: reqwest::Client::new(),
+        _stop: stop,
+    }
+}
+
+impl TestServer {
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.url)
+    }
+
+    /// POSTs a GraphQL request, with a bearer token when given; the JSON
+    /// response, whatever its status.
+    pub async fn post(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let mut request = self
+            .client
+            .post(self.graphql_url())
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("server answers");
+        response.json().await.expect("JSON response")
+    }
+
+    /// A query without a token.
+    pub async fn query(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        self.post(None, query, variables).await
+    }
+
+    /// A fresh live token.
+    pub async fn token(&self, name: &str) -> String {
+        self.store.create_token(name).await.expect("token created")
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// `data` of a response that must have no errors.
+pub fn data(response: serde_json::Value) -> serde_json::Value {
+    assert!(
+        response.get("errors").is_none(),
+        "unexpected errors: {response}"
+    );
+    response["data"].clone()
+}
+
+/// The code of the first error of a response that must have one.
+pub fn error_code(response: &serde_json::Value) -> String {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error with a code expected: {response}"))
+        .to_owned()
+}

@@ -1,0 +1,171 @@
+//! The one place where domain and store errors become the contract's error
+//! codes (`errors[].extensions.code`). Nothing below the API's own messages
+//! reaches a client: database and driver errors are logged and answered
+//! with INTERNAL_SERVER_ERROR.
+
+use async_graphql::ErrorExtensions;
+
+use crate::domain::fold::FoldError;
+use crate::domain::validate::InvalidInput;
+use crate::domain::Version;
+use crate::store::{StoreError, TokenError};
+
+/// The contract's error codes.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const VERSION_CONFLICT: &str = "VERSION_CONFLICT";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+}
+
+/// An error as a client sees it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("expected version {expected} but the story is at version {actual}")]
+    VersionConflict { expected: Version, actual: Version },
+    #[error("{0}")]
+    Internal(&'static str),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_input(message: impl Into<String>) -> ApiError {
+        ApiError::BadUserInput(message.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated(_) => code::UNAUTHENTICATED,
+            ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
+            ApiError::NotFound(_) => code::NOT_FOUND,
+            ApiError::VersionConflict { .. } => code::VERSION_CONFLICT,
+            ApiError::Internal(_) => code::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string()).extend_with(|_, extensions| {
+            extensions.set("code", self.code());
+            if let ApiError::VersionConflict { expected, actual } = self {
+                extensions.set("expectedVersion", expected.0);
+                extensions.set("actualVersion", actual.0);
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        error.extend()
+    }
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(error: InvalidInput) -> Self {
+        ApiError::BadUserInput(error.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // A story at version 0 has no events: it does not exist.
+            StoreError::VersionConflict { actual, .. } if actual == Version::EMPTY => {
+                story_not_found()
+            }
+            StoreError::VersionConflict { expected, actual } => {
+                ApiError::VersionConflict { expected, actual }
+            }
+            StoreError::Rule(FoldError::NotOpened) => story_not_found(),
+            StoreError::Rule(FoldError::VersionGap { .. }) => internal(&error),
+            StoreError::Rule(rule) => ApiError::BadUserInput(rule.to_string()),
+            StoreError::EventIdReused(_)
+            | StoreError::SlugTaken(_)
+            | StoreError::EventIdRepeated(_)
+            | StoreError::EmptyAppend
+            | StoreError::TooManyEvents
+            | StoreError::Undecodable(_) => ApiError::BadUserInput(error.to_string()),
+            StoreError::NotSettled | StoreError::Contention => {
+                tracing::warn!(%error, "request gave up");
+                ApiError::Internal("the database is busy; retry the request")
+            }
+            StoreError::Database(_) => internal(&error),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Store(e) => e.into(),
+            other => internal(&other),
+        }
+    }
+}
+
+fn story_not_found() -> ApiError {
+    ApiError::NotFound("no story has this id".into())
+}
+
+/// Logs what went wrong in full, tells the client only that it did.
+fn internal(error: &dyn std::error::Error) -> ApiError {
+    tracing::error!(%error, "internal error");
+    ApiError::Internal("internal server error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::Value;
+
+    fn extensions_of(error: ApiError) -> async_graphql::ErrorExtensionValues {
+        error.extend().extensions.unwrap_or_default()
+    }
+
+    #[test]
+    fn version_conflict_carries_both_versions() {
+        let error: ApiError = StoreError::VersionConflict {
+            expected: Version(3),
+            actual: Version(5),
+        }
+        .into();
+        let extensions = extensions_of(error);
+        assert_eq!(
+            extensions.get("code"),
+            Some(&Value::from("VERSION_CONFLICT"))
+        );
+        assert_eq!(extensions.get("expectedVersion"), Some(&Value::from(3)));
+        assert_eq!(extensions.get("actualVersion"), Some(&Value::from(5)));
+    }
+
+    #[test]
+    fn appending_to_a_story_that_does_not_exist_is_not_found() {
+        let conflict = StoreError::VersionConflict {
+            expected: Version(2),
+            actual: Version::EMPTY,
+        };
+        assert_eq!(ApiError::from(conflict).code(), code::NOT_FOUND);
+        let unopened = StoreError::Rule(FoldError::NotOpened);
+        assert_eq!(ApiError::from(unopened).code(), code::NOT_FOUND);
+    }
+
+    #[test]
+    fn database_errors_do_not_leak_their_text() {
+        let error: ApiError =
+            StoreError::Database(sqlx::Error::Protocol("SELECT secret FROM t".into())).into();
+        assert_eq!(error.code(), code::INTERNAL_SERVER_ERROR);
+        assert!(!error.to_string().contains("SELECT"));
+    }
+}

@@ -1,0 +1,66 @@
+//! The GraphQL layer: the contract's schema, thin resolvers over the store
+//! and the fold, and (in [`errors`]) the one mapping of errors to codes.
+
+pub mod connection;
+pub mod errors;
+pub mod inputs;
+pub mod mutation;
+pub mod query;
+pub mod subscription;
+pub mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Schema, SchemaBuilder};
+
+pub use mutation::{AppendResult, BearerToken, Mutation};
+pub use query::Query;
+pub use subscription::Subscription;
+
+use crate::metrics::Metrics;
+use crate::store::{LiveFeed, Store};
+
+pub type StorylineSchema = Schema<Query, Mutation, Subscription>;
+
+/// Deep enough for the standard introspection query (13 levels) and for a
+/// story's state with its nested lists; no deeper.
+pub const MAX_DEPTH: usize = 16;
+
+/// Each field costs 1; a connection costs its page size times what one node
+/// asks for (see `connection::page_cost`). A full page of 500 events with a
+/// dozen fields each fits; 500 stories with their whole snapshots do not.
+pub const MAX_COMPLEXITY: usize = 10_000;
+
+/// What the schema needs at run time.
+pub struct ApiServices {
+    pub store: Store,
+    pub live: LiveFeed,
+    pub metrics: Metrics,
+}
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation, Subscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema the server serves.
+pub fn schema(services: ApiServices) -> StorylineSchema {
+    let loader = DataLoader::new(
+        query::SnapshotLoader {
+            store: services.store.clone(),
+        },
+        tokio::spawn,
+    );
+    builder()
+        .data(services.store)
+        .data(services.live)
+        .data(services.metrics)
+        .data(loader)
+        .finish()
+}
+
+/// The served schema as SDL (what `schema/schema.graphql` holds). Needs no
+/// database.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

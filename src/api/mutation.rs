@@ -1,0 +1,241 @@
+//! The Mutation root: each mutation authenticates, builds one domain event,
+//! validates it, and appends it.
+
+use async_graphql::{Context, Object};
+use uuid::Uuid;
+
+use super::errors::{ApiError, ApiResult};
+use super::inputs::{DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus};
+use super::query::{store, Story};
+use super::types::Event;
+use crate::domain::events::{
+    DevelopmentCorrected, DevelopmentRetracted, StoryEvent, StoryStatusChanged, SCHEMA_VERSION,
+};
+use crate::domain::{EventId, StoryId, Version};
+use crate::metrics::{AppendCount, Metrics};
+use crate::store::{EventMetadata, NewEvent, Principal};
+
+/// The bearer token of the request, if it carried one.
+#[derive(Debug, Clone, Default)]
+pub struct BearerToken(pub Option<String>);
+
+/// Who is calling: a live token's name, or UNAUTHENTICATED.
+async fn principal(ctx: &Context<'_>) -> ApiResult<Principal> {
+    let token = ctx
+        .data_opt::<BearerToken>()
+        .and_then(|t| t.0.as_deref())
+        .ok_or(ApiError::Unauthenticated(
+            "mutations need an `Authorization: Bearer <token>` header",
+        ))?;
+    store(ctx)?
+        .authenticate(token)
+        .await?
+        .ok_or(ApiError::Unauthenticated("the token is unknown or revoked"))
+}
+
+/// One event to append, as a mutation decided it.
+struct Command {
+    story: StoryId,
+    expected_version: Option<i32>,
+    event_id: EventId,
+    event: StoryEvent,
+}
+
+impl Command {
+    async fn run(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
+        let metrics = ctx.data_opt::<Metrics>();
+        let outcome = self.append(ctx).await;
+        if let Some(metrics) = metrics {
+            metrics.record_append(&outcome);
+        }
+        outcome
+    }
+
+    async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
+        let principal = principal(ctx).await?;
+        let expected = match self.expected_version {
+            Some(v) if v < 0 => {
+                return Err(ApiError::bad_input("expectedVersion must not be negative"))
+            }
+            v => v.map(Version),
+        };
+        let event = self.event.validated()?;
+        let new_event = NewEvent {
+            id: self.event_id,
+            // The store derives occurredAt from the payload and the story.
+            ..NewEvent::from_event(&event, None)
+        };
+        let metadata = EventMetadata {
+            source: Some("graphql".into()),
+            ..EventMetadata::by(principal.name)
+        };
+        let store = store(ctx)?;
+        let outcome = store
+            .append(self.story, expected, &[new_event], &metadata)
+            .await?;
+        // Read-your-writes: the append statement updated the story row.
+        let header = store
+            .story_header(self.story)
+            .await?
+            .ok_or(ApiError::Internal("the story vanished after an append"))?;
+        Ok(AppendResult {
+            story: Story(header),
+            events: outcome.events.into_iter().map(Event).collect(),
+            deduplicated: outcome.deduplicated,
+        })
+    }
+}
+
+fn event_id_or_new(event_id: Option<Uuid>) -> EventId {
+    event_id.map_or_else(EventId::generate, EventId)
+}
+
+pub struct AppendResult {
+    story: Story,
+    events: Vec<Event>,
+    deduplicated: bool,
+}
+
+#[Object]
+impl AppendResult {
+    async fn story(&self) -> &Story {
+        &self.story
+    }
+    /// The events this call appended; on an idempotent retry, the events stored by the first call.
+    async fn events(&self) -> &[Event] {
+        &self.events
+    }
+    /// Whether this call was a retry of an earlier one (same eventId, same content) and appended nothing.
+    async fn deduplicated(&self) -> bool {
+        self.deduplicated
+    }
+}
+
+impl AppendCount for AppendResult {
+    fn events_appended(&self) -> u64 {
+        if self.deduplicated {
+            0
+        } else {
+            self.events.len() as u64
+        }
+    }
+    fn was_deduplicated(&self) -> bool {
+        self.deduplicated
+    }
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Opens a story. Its id is the id of the event that opens it, so a
+    /// retry with the same eventId finds the same story.
+    async fn open_story(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenStoryInput,
+    ) -> ApiResult<AppendResult> {
+        let event_id = event_id_or_new(input.event_id);
+        Command {
+            story: StoryId(event_id.0),
+            expected_version: None,
+            event_id,
+            event: StoryEvent::StoryOpened(input.into_event()),
+        }
+        .run(ctx)
+        .await
+    }
+
+    /// Reports a development. Without a developmentId it takes the event's
+    /// id, so a retry with the same eventId reports the same development.
+    async fn report_development(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        input: DevelopmentInput,
+    ) -> ApiResult<AppendResult> {
+        let event_id = event_id_or_new(event_id);
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id,
+            event: StoryEvent::DevelopmentReported(input.into_event(event_id.0)),
+        }
+        .run(ctx)
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn correct_development(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        development_id: Uuid,
+        changes: DevelopmentPatch,
+        reason: String,
+    ) -> ApiResult<AppendResult> {
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id: event_id_or_new(event_id),
+            event: StoryEvent::DevelopmentCorrected(DevelopmentCorrected {
+                schema_version: SCHEMA_VERSION,
+                development_id,
+                changes: changes.into(),
+                reason,
+            }),
+        }
+        .run(ctx)
+        .await
+    }
+
+    async fn retract_development(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        development_id: Uuid,
+        reason: String,
+    ) -> ApiResult<AppendResult> {
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id: event_id_or_new(event_id),
+            event: StoryEvent::DevelopmentRetracted(DevelopmentRetracted {
+                schema_version: SCHEMA_VERSION,
+                development_id,
+                reason,
+            }),
+        }
+        .run(ctx)
+        .await
+    }
+
+    async fn set_story_status(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        status: StoryStatus,
+        reason: Option<String>,
+    ) -> ApiResult<AppendResult> {
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id: event_id_or_new(event_id),
+            event: StoryEvent::StoryStatusChanged(StoryStatusChanged {
+                schema_version: SCHEMA_VERSION,
+                status: status.into(),
+                reason,
+            }),
+        }
+        .run(ctx)
+        .await
+    }
+}

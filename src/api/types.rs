@@ -1,0 +1,334 @@
+//! The contract's output types over the domain's view types. Each wrapper
+//! only names fields; the values come from the fold and its view.
+
+use async_graphql::{Json, Object};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::inputs::{ActorKind, FigureQualifier, StancePosition, StoryStatus, TimePrecision};
+use crate::domain::{model, replay, view};
+use crate::store::RecordedEvent;
+
+pub struct StoryState(pub view::StoryState);
+
+#[Object]
+impl StoryState {
+    async fn story_id(&self) -> Uuid {
+        self.0.story_id.0
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+    async fn topics(&self) -> &[String] {
+        &self.0.topics
+    }
+    async fn status(&self) -> StoryStatus {
+        self.0.status.into()
+    }
+    /// Version of the last event folded into this state.
+    async fn version(&self) -> i32 {
+        self.0.version.0
+    }
+    async fn at(&self) -> Option<DateTime<Utc>> {
+        self.0.at
+    }
+    async fn known_at(&self) -> Option<DateTime<Utc>> {
+        self.0.known_at
+    }
+    /// Timeline: live (not retracted) developments, ascending occurredAt, ties by the version that reported them.
+    async fn developments(&self) -> Vec<Development<'_>> {
+        self.0.developments.iter().map(Development).collect()
+    }
+    async fn retracted(&self) -> Vec<RetractedDevelopment<'_>> {
+        self.0.retracted.iter().map(RetractedDevelopment).collect()
+    }
+    /// Every actor named by a live development, most mentioned first, ties by name.
+    async fn actors(&self) -> Vec<ActorSummary<'_>> {
+        self.0.actors.iter().map(ActorSummary).collect()
+    }
+    /// Latest figure per (metric, place): the one from the latest-occurring live development; ties go to the later version.
+    async fn figures(&self) -> Vec<Figure<'_>> {
+        self.0.figures.iter().map(Figure).collect()
+    }
+    /// Every quote of every live development, in timeline order.
+    async fn quotes(&self) -> Vec<Quote<'_>> {
+        self.0.quotes.iter().map(Quote).collect()
+    }
+}
+
+pub struct Development<'a>(pub &'a view::Development);
+
+#[Object]
+impl Development<'_> {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn headline(&self) -> &str {
+        &self.0.headline
+    }
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn precision(&self) -> TimePrecision {
+        self.0.precision.into()
+    }
+    async fn location(&self) -> Option<Location<'_>> {
+        self.0.location.as_ref().map(Location)
+    }
+    async fn actors(&self) -> Vec<ActorRef<'_>> {
+        self.0.actors.iter().map(ActorRef).collect()
+    }
+    async fn quotes(&self) -> Vec<Quote<'_>> {
+        self.0.quotes.iter().map(Quote).collect()
+    }
+    async fn figures(&self) -> Vec<Figure<'_>> {
+        self.0.figures.iter().map(Figure).collect()
+    }
+    async fn stances(&self) -> Vec<Stance<'_>> {
+        self.0.stances.iter().map(Stance).collect()
+    }
+    async fn sources(&self) -> Vec<Source<'_>> {
+        self.0.sources.iter().map(Source).collect()
+    }
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    /// Version of the event that reported it.
+    async fn reported_in_version(&self) -> i32 {
+        self.0.reported_in_version.0
+    }
+    /// Versions of the corrections applied to it, ascending.
+    async fn corrected_in_versions(&self) -> Vec<i32> {
+        self.0.corrected_in_versions.iter().map(|v| v.0).collect()
+    }
+}
+
+pub struct RetractedDevelopment<'a>(pub &'a view::RetractedDevelopment);
+
+#[Object]
+impl RetractedDevelopment<'_> {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn headline(&self) -> &str {
+        &self.0.headline
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn retracted_in_version(&self) -> i32 {
+        self.0.retracted_in_version.0
+    }
+}
+
+pub struct Location<'a>(pub &'a model::Location);
+
+#[Object]
+impl Location<'_> {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude
+    }
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude
+    }
+}
+
+pub struct ActorRef<'a>(pub &'a model::ActorRef);
+
+#[Object]
+impl ActorRef<'_> {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> ActorKind {
+        self.0.kind.into()
+    }
+    async fn role(&self) -> Option<&str> {
+        self.0.role.as_deref()
+    }
+}
+
+pub struct ActorSummary<'a>(pub &'a view::ActorSummary);
+
+#[Object]
+impl ActorSummary<'_> {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> ActorKind {
+        self.0.kind.into()
+    }
+    async fn mentions(&self) -> i32 {
+        self.0.mentions
+    }
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
+    async fn stances(&self) -> Vec<Stance<'_>> {
+        self.0.stances.iter().map(Stance).collect()
+    }
+}
+
+pub struct Quote<'a>(pub &'a view::Quote);
+
+#[Object]
+impl Quote<'_> {
+    async fn speaker(&self) -> &str {
+        &self.0.speaker
+    }
+    async fn speaker_role(&self) -> Option<&str> {
+        self.0.speaker_role.as_deref()
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    async fn development_id(&self) -> Uuid {
+        self.0.development_id
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+}
+
+pub struct Figure<'a>(pub &'a view::Figure);
+
+#[Object]
+impl Figure<'_> {
+    async fn metric(&self) -> &str {
+        &self.0.metric
+    }
+    async fn value(&self) -> f64 {
+        self.0.value
+    }
+    async fn qualifier(&self) -> FigureQualifier {
+        self.0.qualifier.into()
+    }
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    async fn development_id(&self) -> Uuid {
+        self.0.development_id
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+}
+
+pub struct Stance<'a>(pub &'a view::Stance);
+
+#[Object]
+impl Stance<'_> {
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn target(&self) -> &str {
+        &self.0.target
+    }
+    async fn position(&self) -> StancePosition {
+        self.0.position.into()
+    }
+    async fn summary(&self) -> Option<&str> {
+        self.0.summary.as_deref()
+    }
+    async fn development_id(&self) -> Uuid {
+        self.0.development_id
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+}
+
+pub struct Source<'a>(pub &'a model::Source);
+
+#[Object]
+impl Source<'_> {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+}
+
+pub struct StoryChanges(pub replay::StoryChanges);
+
+#[Object]
+impl StoryChanges {
+    async fn from(&self) -> DateTime<Utc> {
+        self.0.from
+    }
+    async fn to(&self) -> DateTime<Utc> {
+        self.0.to
+    }
+    /// Developments whose occurredAt lies in (from, to].
+    async fn added(&self) -> Vec<Development<'_>> {
+        self.0.added.iter().map(Development).collect()
+    }
+    /// Figures of `to` whose value or qualifier differs from `from` (or are new).
+    async fn figures_changed(&self) -> Vec<Figure<'_>> {
+        self.0.figures_changed.iter().map(Figure).collect()
+    }
+    /// Stances present at `to` but not at `from`.
+    async fn stances_changed(&self) -> Vec<Stance<'_>> {
+        self.0.stances_changed.iter().map(Stance).collect()
+    }
+}
+
+pub struct Event(pub RecordedEvent);
+
+#[Object]
+impl Event {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    /// Global commit order, a 64-bit integer as a decimal string.
+    async fn position(&self) -> String {
+        self.0.position.to_string()
+    }
+    async fn story_id(&self) -> Uuid {
+        self.0.story_id.0
+    }
+    async fn version(&self) -> i32 {
+        self.0.version.0
+    }
+    #[graphql(name = "type")]
+    async fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+    async fn schema_version(&self) -> i32 {
+        self.0.schema_version
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(self.0.payload.clone())
+    }
+    async fn metadata(&self) -> Json<serde_json::Value> {
+        Json(self.0.metadata.clone())
+    }
+}

@@ -1,0 +1,554 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification asks (checked
+//! by the graphql-http audit suite in the tests), and over WebSocket
+//! (graphql-transport-ws) on the same path.
+//!
+//! The stock async-graphql-axum handler answers every request error with
+//! 200 and `data: null` and picks its content type loosely; this one
+//! decides media type and status itself and only calls `schema.execute`.
+
+use std::time::Instant;
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::{Data, ServerError, Value, Variables};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, RawQuery, Request, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json};
+
+use super::AppState;
+use crate::api::errors::code;
+use crate::api::BearerToken;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type a response is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    /// The specification's own type: request errors get 4xx and no data.
+    GraphQLResponse,
+    /// The legacy type: every well-formed GraphQL response gets 200.
+    Json,
+}
+
+impl MediaType {
+    fn as_str(self) -> &'static str {
+        match self {
+            MediaType::GraphQLResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+
+    /// What the client accepts, in the server's order of preference; `None`
+    /// when it accepts neither.
+    fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+        let Some(accept) = headers.get(header::ACCEPT) else {
+            return Some(MediaType::Json);
+        };
+        let accept = accept.to_str().unwrap_or_default();
+        let ranges: Vec<&str> = accept
+            .split(',')
+            .map(|range| range.split(';').next().unwrap_or_default().trim())
+            .collect();
+        if ranges.contains(&GRAPHQL_RESPONSE_JSON) {
+            Some(MediaType::GraphQLResponse)
+        } else if ranges
+            .iter()
+            .any(|r| *r == APPLICATION_JSON || *r == "application/*" || *r == "*/*" || r.is_empty())
+        {
+            Some(MediaType::Json)
+        } else {
+            None
+        }
+    }
+}
+
+/// A request refused before GraphQL sees it.
+fn http_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, MediaType::Json.as_str())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The parameters of a GraphQL request, from a JSON body or a query string.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Json>>,
+}
+
+impl Params {
+    /// Reads the request object; the message says which field is wrong.
+    fn from_object(mut object: Map<String, Json>) -> Result<Params, String> {
+        let query = match object.remove("query") {
+            Some(Json::String(query)) => query,
+            Some(_) => return Err("`query` must be a string".into()),
+            None => return Err("the request has no `query`".into()),
+        };
+        let operation_name = match object.remove("operationName") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(name)) => Some(name),
+            Some(_) => return Err("`operationName` must be a string".into()),
+        };
+        let variables = match object.remove("variables") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(variables)) => Some(variables),
+            Some(_) => return Err("`variables` must be an object".into()),
+        };
+        match object.remove("extensions") {
+            None | Some(Json::Null) | Some(Json::Object(_)) => {}
+            Some(_) => return Err("`extensions` must be an object".into()),
+        }
+        Ok(Params {
+            query,
+            operation_name,
+            variables,
+        })
+    }
+
+    fn from_body(body: &[u8]) -> Result<Params, String> {
+        match serde_json::from_slice::<Json>(body) {
+            Ok(Json::Object(object)) => Params::from_object(object),
+            Ok(_) => Err("the request body must be a JSON object".into()),
+            Err(e) => Err(format!("the request body is not valid JSON: {e}")),
+        }
+    }
+
+    /// GET: `variables` and `extensions` travel as JSON text.
+    fn from_query_string(raw: &str) -> Result<Params, String> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|_| "the query string is not URL-encoded".to_owned())?;
+        let mut object = Map::new();
+        for (key, value) in pairs {
+            let value = match key.as_str() {
+                "variables" | "extensions" => serde_json::from_str(&value)
+                    .map_err(|_| format!("`{key}` must be URL-encoded JSON"))?,
+                _ => Json::String(value),
+            };
+            object.insert(key, value);
+        }
+        Params::from_object(object)
+    }
+}
+
+/// The bearer token of `Authorization: Bearer <token>`, if any.
+fn bearer_token(headers: &HeaderMap) -> BearerToken {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+    BearerToken(token)
+}
+
+/// The operation a document runs, if it can be told.
+fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a async_graphql::parser::types::OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// A bounded metrics label: operation type and first root field.
+fn operation_label(document: &ExecutableDocument, name: Option<&str>) -> String {
+    use async_graphql::parser::types::Selection;
+    let Some(op) = selected_operation(document, name) else {
+        return "unknown".into();
+    };
+    let kind = match op.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    let field = op
+        .selection_set
+        .node
+        .items
+        .iter()
+        .find_map(|item| match &item.node {
+            Selection::Field(field) => Some(field.node.name.node.as_str()),
+            _ => None,
+        })
+        .unwrap_or("fragment");
+    format!("{kind} {field}")
+}
+
+pub async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    if is_websocket_upgrade(request.headers()) {
+        return websocket(state, request).await;
+    }
+    let Some(media) = MediaType::negotiate(request.headers()) else {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    let headers = request.headers().clone();
+    let RawQuery(raw) = RawQuery::from_request_parts(&mut request.into_parts().0, &state)
+        .await
+        .unwrap_or(RawQuery(None));
+    let params = match Params::from_query_string(raw.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
+    };
+    execute(state, &headers, media, params, true).await
+}
+
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    if !is_json_in_utf8(&headers) {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as Content-Type: application/json (UTF-8)",
+        );
+    }
+    let params = match Params::from_body(&body) {
+        Ok(params) => params,
+        Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
+    };
+    execute(state, &headers, media, params, false).await
+}
+
+/// POST bodies must be JSON in UTF-8 (the charset may be left out).
+fn is_json_in_utf8(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let content_type = content_type
+        .to_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut parts = content_type.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    let charset_ok = parts
+        .filter_map(|p| p.strip_prefix("charset="))
+        .all(|charset| charset.trim_matches('"') == "utf-8");
+    essence == APPLICATION_JSON && charset_ok
+}
+
+async fn execute(
+    state: AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+    params: Params,
+    over_get: bool,
+) -> Response {
+    let started = Instant::now();
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(variables) = params.variables {
+        request = request.variables(Variables::from_json(Json::Object(variables)));
+    }
+    let label = match request.parsed_query() {
+        Ok(document) => {
+            let op = selected_operation(document, params.operation_name.as_deref());
+            if over_get && op.is_some_and(|op| op.ty != OperationType::Query) {
+                let mut response = http_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "only queries may be sent with GET; send mutations with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return response;
+            }
+            operation_label(document, params.operation_name.as_deref())
+        }
+        Err(error) => {
+            let error = with_code(error, code::GRAPHQL_PARSE_FAILED);
+            state
+                .metrics
+                .record_request("invalid", code::GRAPHQL_PARSE_FAILED, started.elapsed());
+            return request_error(media, vec![error]);
+        }
+    };
+    let request = request.data(bearer_token(headers));
+    let mut response = state.schema.execute(request).await;
+    let failed_before_execution =
+        response.data == Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+    let outcome;
+    if !response.errors.is_empty() && failed_before_execution {
+        let errors: Vec<ServerError> = response
+            .errors
+            .into_iter()
+            .map(|e| {
+                let code = request_error_code(&e);
+                with_code(e, code)
+            })
+            .collect();
+        outcome = error_code(&errors[0]).to_owned();
+        state
+            .metrics
+            .record_request(&label, &outcome, started.elapsed());
+        return request_error(media, errors);
+    }
+    for error in &mut response.errors {
+        if error_code_opt(error).is_none() {
+            // Only argument coercion fails inside execution without a code:
+            // every error of ours carries one (see api::errors).
+            *error = with_code(error.clone(), code::BAD_USER_INPUT);
+        }
+    }
+    outcome = response
+        .errors
+        .first()
+        .map_or("ok".to_owned(), |e| error_code(e).to_owned());
+    state
+        .metrics
+        .record_request(&label, &outcome, started.elapsed());
+    let body = serde_json::to_string(&response)
+        .unwrap_or_else(|_| r#"{"errors":[{"message":"internal server error"}]}"#.to_owned());
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.as_str())],
+        body,
+    )
+        .into_response()
+}
+
+/// A GraphQL request error: no `data`; 400 under the specification's media
+/// type, 200 under the legacy one.
+fn request_error(media: MediaType, errors: Vec<ServerError>) -> Response {
+    let status = match media {
+        MediaType::GraphQLResponse => StatusCode::BAD_REQUEST,
+        MediaType::Json => StatusCode::OK,
+    };
+    let body = serde_json::json!({ "errors": errors });
+    (
+        status,
+        [(header::CONTENT_TYPE, media.as_str())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The contract's code for an error raised before execution: a value that
+/// does not fit its argument or variable is bad input, anything else (an
+/// unknown field, a limit) fails validation.
+fn request_error_code(error: &ServerError) -> &'static str {
+    if let Some(code) = error_code_opt(error) {
+        return known_code(code);
+    }
+    let message = error.message.as_str();
+    let bad_value = message.starts_with("Invalid value for argument")
+        || message.contains("Invalid value for variable")
+        || (message.starts_with("Variable") && message.contains("of type"));
+    if bad_value {
+        code::BAD_USER_INPUT
+    } else {
+        code::GRAPHQL_VALIDATION_FAILED
+    }
+}
+
+fn known_code(code: &str) -> &'static str {
+    [
+        code::UNAUTHENTICATED,
+        code::BAD_USER_INPUT,
+        code::NOT_FOUND,
+        code::VERSION_CONFLICT,
+        code::GRAPHQL_VALIDATION_FAILED,
+        code::GRAPHQL_PARSE_FAILED,
+    ]
+    .into_iter()
+    .find(|known| *known == code)
+    .unwrap_or(code::INTERNAL_SERVER_ERROR)
+}
+
+fn error_code_opt(error: &ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.as_str()),
+        _ => None,
+    }
+}
+
+fn error_code(error: &ServerError) -> &str {
+    error_code_opt(error).unwrap_or(code::INTERNAL_SERVER_ERROR)
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    error
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// graphql-transport-ws (and the older graphql-ws) on `/graphql`. A token
+/// in the connection_init payload (`{"token": ...}`) authenticates
+/// mutations sent over the socket, as the header does over HTTP.
+async fn websocket(state: AppState, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(status) => {
+            return http_error(
+                status,
+                "unsupported WebSocket subprotocol; use graphql-transport-ws",
+            )
+        }
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(|payload| async move {
+                    let token = payload
+                        .get("token")
+                        .and_then(Json::as_str)
+                        .map(str::to_owned);
+                    let mut data = Data::default();
+                    data.insert(BearerToken(token));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// GraphiQL, loaded from a CDN by the browser.
+pub async fn graphiql() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(GRAPHIQL_HTML),
+    )
+        .into_response()
+}
+
+const GRAPHIQL_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>storyline · GraphiQL</title>
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphql-ws@5/umd/graphql-ws.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script>
+    const url = new URL('/graphql', window.location.href);
+    const wsUrl = url.href.replace(/^http/, 'ws');
+    const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl: wsUrl,
+      wsClient: graphqlWs.createClient({ url: wsUrl }) });
+    ReactDOM.createRoot(document.getElementById('graphiql'))
+      .render(React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true }));
+  </script>
+</body>
+</html>
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_specification_media_type_wins_when_accepted() {
+        let headers = accept("application/json, application/graphql-response+json");
+        assert_eq!(
+            MediaType::negotiate(&headers),
+            Some(MediaType::GraphQLResponse)
+        );
+    }
+
+    #[test]
+    fn json_is_used_for_json_wildcards_and_no_accept_header() {
+        assert_eq!(
+            MediaType::negotiate(&accept("application/json")),
+            Some(MediaType::Json)
+        );
+        assert_eq!(MediaType::negotiate(&accept("*/*")), Some(MediaType::Json));
+        assert_eq!(
+            MediaType::negotiate(&HeaderMap::new()),
+            Some(MediaType::Json)
+        );
+        assert_eq!(MediaType::negotiate(&accept("text/html")), None);
+    }
+
+    #[test]
+    fn get_parameters_carry_variables_as_json_text() {
+        let params =
+            Params::from_query_string("query=%7B%20a%20%7D&variables=%7B%22x%22%3A1%7D").unwrap();
+        assert_eq!(params.query, "{ a }");
+        assert_eq!(params.variables.unwrap()["x"], 1);
+        assert!(Params::from_query_string("query=%7Ba%7D&variables=nope").is_err());
+    }
+
+    #[test]
+    fn request_fields_of_the_wrong_type_are_refused() {
+        let object = |v: Json| v.as_object().cloned().unwrap();
+        assert!(Params::from_object(object(serde_json::json!({"query": 1}))).is_err());
+        assert!(
+            Params::from_object(object(serde_json::json!({"query": "{a}", "variables": []})))
+                .is_err()
+        );
+        assert!(Params::from_object(object(
+            serde_json::json!({"query": "{a}", "extensions": "x"})
+        ))
+        .is_err());
+        assert!(Params::from_object(object(
+            serde_json::json!({"query": "{a}", "operationName": null})
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer sl_abc"),
+        );
+        assert_eq!(bearer_token(&headers).0.as_deref(), Some("sl_abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic xyz"));
+        assert_eq!(bearer_token(&headers).0, None);
+    }
+}

@@ -1,0 +1,134 @@
+//! Prometheus metrics, served as text at `/metrics`.
+//!
+//! Labels are bounded: a request's `operation` is its operation type and
+//! root field as the schema names them (never a client-chosen operation
+//! name), its `outcome` `ok` or the contract's error code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::api::errors::{ApiError, ApiResult};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+/// Every metric of the process; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<OperationLabels, Histogram>,
+    appended_events: Counter,
+    deduplicated_appends: Counter,
+    version_conflicts: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("storyline");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests by operation and outcome",
+            requests.clone(),
+        );
+        // 0.25 ms to about 8 s.
+        let latency = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+        });
+        registry.register(
+            "graphql_request_duration_seconds",
+            "GraphQL request latency by operation",
+            latency.clone(),
+        );
+        let appended_events = Counter::default();
+        registry.register(
+            "appended_events",
+            "Events appended through the API",
+            appended_events.clone(),
+        );
+        let deduplicated_appends = Counter::default();
+        registry.register(
+            "deduplicated_appends",
+            "Appends answered from an earlier call with the same event id",
+            deduplicated_appends.clone(),
+        );
+        let version_conflicts = Counter::default();
+        registry.register(
+            "version_conflicts",
+            "Appends refused because the story was not at the expected version",
+            version_conflicts.clone(),
+        );
+        Metrics {
+            registry: Arc::new(registry),
+            requests,
+            latency,
+            appended_events,
+            deduplicated_appends,
+            version_conflicts,
+        }
+    }
+
+    pub fn record_request(&self, operation: &str, outcome: &str, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                operation: operation.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&OperationLabels {
+                operation: operation.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn record_append<T: AppendCount>(&self, outcome: &ApiResult<T>) {
+        match outcome {
+            Ok(result) if result.was_deduplicated() => {
+                self.deduplicated_appends.inc();
+            }
+            Ok(result) => {
+                self.appended_events.inc_by(result.events_appended());
+            }
+            Err(ApiError::VersionConflict { .. }) => {
+                self.version_conflicts.inc();
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// What an append reports to the metrics.
+pub trait AppendCount {
+    fn events_appended(&self) -> u64;
+    fn was_deduplicated(&self) -> bool;
+}
