@@ -862,3 +862,32 @@ async fn every_graphql_over_http_audit_passes(pool: PgPoolOptions, connect: PgCo
     );
     assert!(report.contains("61/61 audits ok"), "{report}");
 }
+
+#[sqlx::test]
+async fn a_first_above_500_returns_500_and_says_there_is_more(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let story = storyline::domain::StoryId::generate();
+    let mut events = vec![common::opening("long")];
+    events.extend((0..600).map(|i| common::development(&format!("n{i}"))));
+    server
+        .store
+        .append(story, None, &events, &common::by_tester())
+        .await
+        .unwrap();
+    let page = data(
+        server
+            .query(
+                "query($s: UUID!) { story(id: $s) { history(first: 10000) {
+                    totalCount pageInfo { hasNextPage } nodes { version } } } }",
+                json!({"s": story.to_string()}),
+            )
+            .await,
+    );
+    let history = &page["story"]["history"];
+    assert_eq!(history["nodes"].as_array().unwrap().len(), 500);
+    assert_eq!(history["pageInfo"]["hasNextPage"], true);
+    assert_eq!(history["totalCount"], 601);
+}
