@@ -13,11 +13,8 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use sqlx::{Connection, PgConnection};
 use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
 use storyline::domain::StoryId;
 use storyline::store::{ConnectOptions, EventMetadata, NewEvent, Store};
@@ -26,28 +23,14 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench";
 
 /// A fresh development shaped like the bench payload.
 fn development() -> NewEvent {
-    let mut reported: DevelopmentReported =
-        serde_json::from_value(payload()).expect("the bench payload is a valid development");
+    let mut reported: DevelopmentReported = serde_json::from_value(common::payload())
+        .expect("the bench payload is a valid development");
     reported.development_id = uuid::Uuid::now_v7();
     let occurred_at = reported.occurred_at;
     NewEvent::from_event(
         &StoryEvent::DevelopmentReported(reported),
         Some(occurred_at),
     )
-}
-
-fn payload() -> serde_json::Value {
-    json!({
-        "schemaVersion": 1,
-        "developmentId": "de74e538-5616-5a7e-b6ab-30180f0aa230",
-        "headline": "Taliban warn Turkey against keeping troops at Kabul airport",
-        "occurredAt": "2021-07-13T00:00:00Z",
-        "precision": "DAY",
-        "actors": [{"name": "Taliban", "kind": "GROUP"}, {"name": "Turkey", "kind": "COUNTRY"}],
-        "quotes": [], "figures": [], "stances": [],
-        "sources": [{"name": "Press report"}],
-        "tags": ["military"]
-    })
 }
 
 struct Figure {
@@ -72,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         ..ConnectOptions::default()
     })
     .await?;
-    create_raw_table(&url).await?;
+    common::create_raw_table(&url).await?;
     println!("storyline store bench: {seconds} s per figure, database {url}");
 
     // pgbench's default (simple) mode sends and parses each INSERT; its
@@ -107,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
             raws.push((
                 mode,
                 target,
-                pgbench_events_per_second(&url, mode, writers, batch, seconds)?,
+                common::pgbench_events_per_second(&url, mode, writers, batch, seconds)?,
             ));
         }
         checkpoint(&store).await?;
@@ -130,81 +113,6 @@ async fn main() -> anyhow::Result<()> {
 async fn checkpoint(store: &Store) -> anyhow::Result<()> {
     sqlx::query("CHECKPOINT").execute(store.pool()).await?;
     Ok(())
-}
-
-async fn create_raw_table(url: &str) -> anyhow::Result<()> {
-    let mut conn = PgConnection::connect(url).await?;
-    sqlx::query(
-        "CREATE TABLE raw_events (
-            position bigserial PRIMARY KEY, id uuid NOT NULL UNIQUE, story_id uuid NOT NULL,
-            version int NOT NULL, type text NOT NULL, schema_version int NOT NULL,
-            payload jsonb NOT NULL, metadata jsonb NOT NULL, occurred_at timestamptz NOT NULL,
-            recorded_at timestamptz NOT NULL, UNIQUE (story_id, version))",
-    )
-    .execute(&mut conn)
-    .await?;
-    Ok(())
-}
-
-/// Rows of the same shape as storyline's, `batch` per transaction, sent as
-/// one multi-row INSERT whose text carries every payload, as a client must.
-fn pgbench_events_per_second(
-    url: &str,
-    mode: &str,
-    clients: usize,
-    batch: usize,
-    seconds: u64,
-) -> anyhow::Result<f64> {
-    let payload = payload().to_string();
-    let rows: Vec<String> = (1..=batch)
-        .map(|n| {
-            format!(
-                "(gen_random_uuid(), md5(:client_id::text || '-' || :story)::uuid, {n}, 'DevelopmentReported', 1, \
-                 '{payload}', '{{\"principal\":\"bench\"}}', '2021-07-13T00:00:00Z', clock_timestamp())"
-            )
-        })
-        .collect();
-    // A fresh story per transaction keeps (story_id, version) unique.
-    let script = format!(
-        "\\set story random(1, 1000000000000)\n\
-         INSERT INTO raw_events (id, story_id, version, type, schema_version, payload, metadata, occurred_at, recorded_at) VALUES\n{};\n",
-        rows.join(",\n")
-    );
-    let path = std::env::temp_dir().join(format!(
-        "storyline-bench-{}-{batch}.sql",
-        std::process::id()
-    ));
-    std::fs::write(&path, script)?;
-    let output = Command::new("pgbench")
-        .args([
-            "-n",
-            "-M",
-            mode,
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &clients.to_string(),
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(&path)
-        .arg(url)
-        .output()?;
-    let _ = std::fs::remove_file(&path);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let tps = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("tps = "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse::<f64>().ok())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "pgbench gave no tps: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    Ok(tps * batch as f64)
 }
 
 async fn storyline_events_per_second(

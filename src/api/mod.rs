@@ -46,9 +46,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// The schema the server serves.
 pub fn schema(services: ApiServices) -> StorylineSchema {
     let loader = DataLoader::new(
-        query::SnapshotLoader {
-            store: services.store.clone(),
-        },
+        query::SnapshotLoader::new(services.store.clone()),
         tokio::spawn,
     );
     builder()

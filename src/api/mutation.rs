@@ -73,13 +73,19 @@ impl Command {
         let outcome = store
             .append(self.story, expected, &[new_event], &metadata)
             .await?;
-        // Read-your-writes: the append statement updated the story row.
-        let header = store
-            .story_header(self.story)
-            .await?
-            .ok_or(ApiError::Internal("the story vanished after an append"))?;
+        // Read-your-writes: the append statement updated the story row; a
+        // retry shows the story as it is now, read when asked for.
+        let story = match outcome.events.last() {
+            Some(last) if !outcome.deduplicated => {
+                Story::after_append(self.story, last.version, last.recorded_at)
+            }
+            _ => match store.story_header(self.story).await? {
+                Some(header) => Story::from_header(header),
+                None => return Err(ApiError::Internal("the story vanished after an append")),
+            },
+        };
         Ok(AppendResult {
-            story: Story(header),
+            story,
             events: outcome.events.into_iter().map(Event).collect(),
             deduplicated: outcome.deduplicated,
         })

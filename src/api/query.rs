@@ -2,11 +2,14 @@
 //! fold.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
+use lru::LruCache;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::connection::{count_as_int, page_cost, Page, PageArgs, PageInfo};
@@ -28,31 +31,83 @@ pub(super) fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
         .map_err(|_| ApiError::Internal("the server is misconfigured"))
 }
 
+/// Stories whose folded snapshot is kept in memory, the most recently read.
+const CACHED_SNAPSHOTS: usize = 1024;
+
 /// Loads the snapshots of every story a response shows in one batch, so a
-/// page of stories costs the same few statements however long it is.
+/// page of stories costs the same few statements however long it is. A
+/// snapshot is keyed by its story's version: events never change, so the
+/// projection at a version never does, and a cached fold is reused until
+/// the story moves on.
 pub struct SnapshotLoader {
-    pub store: Store,
+    store: Store,
+    cache: Mutex<LruCache<(StoryId, Version), Arc<StoryFold>>>,
 }
 
-impl Loader<StoryId> for SnapshotLoader {
-    type Value = Arc<StoryFold>;
-    type Error = ApiError;
+impl SnapshotLoader {
+    pub fn new(store: Store) -> SnapshotLoader {
+        let capacity = NonZeroUsize::new(CACHED_SNAPSHOTS).unwrap_or(NonZeroUsize::MIN);
+        SnapshotLoader {
+            store,
+            cache: Mutex::new(LruCache::new(capacity)),
+        }
+    }
 
-    async fn load(&self, keys: &[StoryId]) -> Result<HashMap<StoryId, Arc<StoryFold>>, ApiError> {
-        let folds = self.store.load_snapshots(keys).await?;
-        Ok(folds
-            .into_iter()
-            .map(|(id, fold)| (id, Arc::new(fold)))
-            .collect())
+    fn cache(&self) -> std::sync::MutexGuard<'_, LruCache<(StoryId, Version), Arc<StoryFold>>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-async fn current_fold(ctx: &Context<'_>, story: StoryId) -> ApiResult<Arc<StoryFold>> {
+impl Loader<(StoryId, Version)> for SnapshotLoader {
+    type Value = Arc<StoryFold>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[(StoryId, Version)],
+    ) -> Result<HashMap<(StoryId, Version), Arc<StoryFold>>, ApiError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        {
+            let mut cache = self.cache();
+            for key in keys {
+                match cache.get(key) {
+                    Some(fold) => {
+                        found.insert(*key, fold.clone());
+                    }
+                    None => missing.push(key.0),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let loaded = self.store.load_snapshots(&missing).await?;
+        let mut cache = self.cache();
+        for (id, fold) in loaded {
+            let fold = Arc::new(fold);
+            cache.put((id, fold.version), fold.clone());
+            // Asked for at the version its header showed; the story may
+            // have moved on since, and the newer state is as good an answer.
+            for key in keys.iter().filter(|key| key.0 == id) {
+                found.insert(*key, fold.clone());
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The story's folded snapshot at (or after) `version`.
+async fn current_fold(
+    ctx: &Context<'_>,
+    story: StoryId,
+    version: Version,
+) -> ApiResult<Arc<StoryFold>> {
     let loader = ctx
         .data::<DataLoader<SnapshotLoader>>()
         .map_err(|_| ApiError::Internal("the server is misconfigured"))?;
-    let fold = loader.load_one(story).await?;
-    // The story row exists (we hold its header); only a concurrent rebuild
+    let fold = loader.load_one((story, version)).await?;
+    // The story row exists (we read its header); only a concurrent rebuild
     // swapping tables could hide it for a moment.
     Ok(fold.unwrap_or_else(|| Arc::new(StoryFold::empty(story))))
 }
@@ -89,7 +144,7 @@ impl Query {
             (None, Some(slug)) => store.story_header_by_slug(slug.trim()).await?,
             _ => return Err(ApiError::bad_input("give exactly one of `id` and `slug`")),
         };
-        Ok(header.map(Story))
+        Ok(header.map(Story::from_header))
     }
 
     /// Stories, most recently updated first; search is full-text over titles, summaries and developments.
@@ -117,7 +172,7 @@ impl Query {
             .await?;
         let page = paging.page(rows, StoryHeader::list_key);
         Ok(StoryConnection {
-            page: page_of(page, Story),
+            page: page_of(page, Story::from_header),
             filter,
         })
     }
@@ -166,30 +221,79 @@ fn page_of<N, T>(page: Page<N>, wrap: impl Fn(N) -> T) -> Page<T> {
     }
 }
 
-pub struct Story(pub StoryHeader);
+/// A story as the API shows it. Lists and lookups bring its header along;
+/// after an append only its id, version and update time are known, and the
+/// rest is read if a field asks for it.
+pub struct Story {
+    id: StoryId,
+    /// The version and update time an append just gave the story.
+    appended: Option<(Version, DateTime<Utc>)>,
+    header: OnceCell<StoryHeader>,
+}
+
+impl Story {
+    pub fn from_header(header: StoryHeader) -> Story {
+        Story {
+            id: header.id,
+            appended: None,
+            header: OnceCell::from(header),
+        }
+    }
+
+    /// The story right after an append that took it to `version`.
+    pub fn after_append(id: StoryId, version: Version, updated_at: DateTime<Utc>) -> Story {
+        Story {
+            id,
+            appended: Some((version, updated_at)),
+            header: OnceCell::new(),
+        }
+    }
+
+    async fn header(&self, ctx: &Context<'_>) -> ApiResult<&StoryHeader> {
+        self.header
+            .get_or_try_init(|| async {
+                store(ctx)?
+                    .story_header(self.id)
+                    .await?
+                    .ok_or(ApiError::Internal("the story vanished"))
+            })
+            .await
+    }
+
+    async fn known_version(&self, ctx: &Context<'_>) -> ApiResult<Version> {
+        match self.appended {
+            Some((version, _)) => Ok(version),
+            None => Ok(self.header(ctx).await?.version),
+        }
+    }
+}
 
 #[Object]
 impl Story {
     async fn id(&self) -> Uuid {
-        self.0.id.0
+        self.id.0
     }
-    async fn slug(&self) -> &str {
-        &self.0.slug
+    async fn slug(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        Ok(&self.header(ctx).await?.slug)
     }
     /// Number of events in the story's stream (its current version).
-    async fn version(&self) -> i32 {
-        self.0.version.0
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(self.known_version(ctx).await?.0)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        Ok(self.header(ctx).await?.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        match self.appended {
+            Some((_, updated_at)) => Ok(updated_at),
+            None => Ok(self.header(ctx).await?.updated_at),
+        }
     }
 
     /// The current state, from the projection.
     async fn snapshot(&self, ctx: &Context<'_>) -> ApiResult<StoryState> {
-        let fold = current_fold(ctx, self.0.id).await?;
+        let version = self.known_version(ctx).await?;
+        let fold = current_fold(ctx, self.id, version).await?;
         Ok(StoryState(story_state(&fold, None, None)))
     }
 
@@ -200,7 +304,7 @@ impl Story {
         at: Option<DateTime<Utc>>,
         known_at: Option<DateTime<Utc>>,
     ) -> ApiResult<StoryState> {
-        let story = self.0.id;
+        let story = self.id;
         let state = store(ctx)?.state_at(story, at, known_at).await?;
         // Known at a time before the story was opened: nothing was known.
         Ok(StoryState(state.unwrap_or_else(|| {
@@ -243,12 +347,12 @@ impl Story {
         };
         let fetch = paging.fetch();
         let rows = store
-            .read_history(self.0.id, &filter, window, fetch.limit, fetch.from_end)
+            .read_history(self.id, &filter, window, fetch.limit, fetch.from_end)
             .await?;
         let page = paging.page(rows, |e| e.version);
         Ok(EventConnection {
             page: page_of(page, Event),
-            count: EventCount::History(self.0.id, filter),
+            count: EventCount::History(self.id, filter),
         })
     }
 
@@ -262,7 +366,8 @@ impl Story {
         if from > to {
             return Err(ApiError::bad_input("`from` must not be after `to`"));
         }
-        let fold = current_fold(ctx, self.0.id).await?;
+        let version = self.known_version(ctx).await?;
+        let fold = current_fold(ctx, self.id, version).await?;
         Ok(StoryChanges(changes(&fold, from, to)))
     }
 }

@@ -1,0 +1,245 @@
+//! The GraphQL API under load, beside the raw Postgres baseline in the same
+//! run.
+//!
+//!     cargo bench --bench api
+//!
+//! Starts the release binary (`storyline serve`) on a fresh database
+//! (`BENCH_DATABASE_URL`, default
+//! postgres://postgres@127.0.0.1:5432/storyline_bench_api, dropped and
+//! recreated) with the demo story, then measures for `BENCH_SECONDS` each
+//! (default 10):
+//! - `reportDevelopment` over HTTP at 8 concurrent clients (one story each)
+//!   against pgbench inserting rows of the same shape, one per transaction,
+//!   at 8 clients (target: at least half of it);
+//! - the snapshot query of the demo story at 32 concurrent connections:
+//!   requests/s and p50/p99 latency (targets: 3,000 req/s, p99 ≤ 20 ms).
+//!
+//! The load generator (reqwest) runs on the same two cores as the server
+//! and Postgres, so the figures are a floor.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use storyline::store::{ConnectOptions, Store};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_api";
+const LISTEN: &str = "127.0.0.1:18081";
+
+const SNAPSHOT_QUERY: &str = "{ story(slug: \"kabul-airport-2021\") { version snapshot {
+    title status version
+    developments { id headline occurredAt precision location { name country }
+                   actors { name kind } quotes { speaker text } figures { metric value qualifier place }
+                   stances { actor target position } sources { name url } tags reportedInVersion }
+    actors { name kind mentions firstSeenAt lastSeenAt }
+    figures { metric value qualifier place developmentId }
+    quotes { speaker text developmentId } } } }";
+
+const REPORT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
+    reportDevelopment(storyId: $story, input: $input) { story { version } } }";
+
+/// The server process; killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
+    let duration = Duration::from_secs(seconds);
+    common::drop_database(&url).await?;
+    let store = Store::connect(&ConnectOptions {
+        database_url: url.clone(),
+        ..ConnectOptions::default()
+    })
+    .await?;
+    common::create_raw_table(&url).await?;
+    let token = store.create_token("bench").await?;
+    storyline::exchange::load_demo(&store).await?;
+    store.close().await;
+
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_storyline"))
+            .args(["serve", "--listen", LISTEN])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let base = format!("http://{LISTEN}");
+    wait_until_ready(&client, &base).await?;
+    let api = Arc::new(format!("{base}/graphql"));
+    println!("storyline API bench: {seconds} s per figure, database {url}");
+
+    let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
+    let appends = report_developments_per_second(&client, &api, &token, 8, duration).await?;
+    let reads = snapshot_reads(&client, &api, 32, duration).await?;
+
+    println!();
+    println!(
+        "reportDevelopment over HTTP, 8 clients: {appends:>8.0} events/s; \
+         pgbench single-row INSERT, 8 clients: {raw:>8.0}/s; ratio {:.2} (target ≥ 0.50: {})",
+        appends / raw,
+        verdict(appends / raw >= 0.5)
+    );
+    println!(
+        "snapshot query, 32 connections: {:>8.0} req/s (target ≥ 3,000: {}), p50 {:.1} ms, \
+         p99 {:.1} ms (target ≤ 20 ms: {}), {} errors",
+        reads.per_second,
+        verdict(reads.per_second >= 3_000.0),
+        reads.p50_ms,
+        reads.p99_ms,
+        verdict(reads.p99_ms <= 20.0),
+        reads.errors
+    );
+    Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "ok"
+    } else {
+        "NOT MET"
+    }
+}
+
+async fn wait_until_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        let ready = client.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the server did not become ready")
+}
+
+async fn post(
+    client: &reqwest::Client,
+    api: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let mut request = client.post(api).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response: Value = request.send().await?.json().await?;
+    if let Some(errors) = response.get("errors") {
+        anyhow::bail!("GraphQL errors: {errors}");
+    }
+    Ok(response)
+}
+
+async fn report_developments_per_second(
+    client: &reqwest::Client,
+    api: &Arc<String>,
+    token: &str,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|i| {
+            let (client, api, token) = (client.clone(), api.clone(), token.to_owned());
+            tokio::spawn(async move {
+                let opened = post(&client, &api, Some(&token), &json!({
+                    "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
+                    "variables": {"input": {"slug": format!("bench-{i}-{}", uuid::Uuid::now_v7().simple()),
+                                            "title": "Bench story"}}
+                }))
+                .await?;
+                let story = opened["data"]["openStory"]["story"]["id"].clone();
+                let mut input = common::payload();
+                if let Some(fields) = input.as_object_mut() {
+                    fields.remove("schemaVersion");
+                    fields.remove("developmentId");
+                }
+                let body = json!({"query": REPORT, "variables": {"story": story, "input": input}});
+                let mut appended = 0usize;
+                while Instant::now() < deadline {
+                    post(&client, &api, Some(&token), &body).await?;
+                    appended += 1;
+                }
+                anyhow::Ok(appended)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Reads {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: usize,
+}
+
+async fn snapshot_reads(
+    client: &reqwest::Client,
+    api: &Arc<String>,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Reads> {
+    let body = Arc::new(json!({ "query": SNAPSHOT_QUERY }));
+    // Warm up: connections open, statements prepared.
+    for _ in 0..50 {
+        post(client, api, None, &body).await?;
+    }
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, api, body) = (client.clone(), api.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0usize;
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    match post(&client, &api, None, &body).await {
+                        Ok(_) => latencies.push(sent.elapsed()),
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (mine, failed) = task.await?;
+        latencies.extend(mine);
+        errors += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1_000.0)
+    };
+    Ok(Reads {
+        per_second: latencies.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        errors,
+    })
+}
