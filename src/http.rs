@@ -4,6 +4,7 @@
 mod graphql;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -14,15 +15,19 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiServices, StorylineSchema};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{LiveFeed, Store};
 
 /// Request bodies above this are refused with 413 (DESIGN §5).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long shutdown waits for WebSocket connections to close.
+const SOCKETS_GRACE: Duration = Duration::from_secs(5);
 
 /// How long /readyz waits for the database before calling it unreachable.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,6 +35,9 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub live: LiveFeed,
+    /// How many WebSocket connections are open; shutdown waits for none.
+    pub sockets: Arc<watch::Sender<usize>>,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
 }
@@ -41,11 +49,13 @@ impl AppState {
         let live = store.live_feed();
         let schema = api::schema(ApiServices {
             store: store.clone(),
-            live,
+            live: live.clone(),
             metrics: metrics.clone(),
         });
         AppState {
             store,
+            live,
+            sockets: Arc::new(watch::channel(0).0),
             schema,
             metrics,
         }
@@ -102,9 +112,22 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
     });
+    let live = state.live.clone();
+    let mut sockets = state.sockets.subscribe();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Subscriptions complete and their sockets close; HTTP requests
+            // in flight finish.
+            live.shutdown();
+        })
+        .await?;
+    // Upgraded connections are not HTTP requests: wait for them apart.
+    let closed = tokio::time::timeout(SOCKETS_GRACE, sockets.wait_for(|open| *open == 0)).await;
+    if closed.is_err() {
+        tracing::warn!("WebSocket connections still open at shutdown");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,9 +1,17 @@
-//! The Subscription root: the global feed, live.
+//! The Subscription root: the global feed, replayed from a position and
+//! then live, with no gap and no duplicate at the seam.
+//!
+//! A subscriber joins the process's live feed first and only then replays
+//! from the table: every event the live feed sent before it joined is at or
+//! below the feed's head at that moment, which the replay reaches (it reads
+//! until the settled end of the feed); every later event is on its receiver.
+//! Positions only grow, so anything at or below the last one delivered is a
+//! duplicate and is skipped.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::sync::Arc;
 
-use async_graphql::{Context, Subscription as SubscriptionRoot};
+use async_graphql::{Context, ErrorExtensions, Subscription as SubscriptionRoot};
 use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
@@ -11,98 +19,141 @@ use super::errors::ApiError;
 use super::query::store;
 use super::types::Event;
 use crate::domain::{Position, StoryId};
-use tokio::sync::watch;
+use crate::store::{FeedFilter, LiveFeed, LiveItem, LiveSubscription, RecordedEvent, Store};
 
-use crate::store::{FeedFilter, LiveFeed, RecordedEvent, Store, StoreError};
+/// Events replayed from the table per statement.
+const REPLAY_BATCH: i64 = 500;
 
-/// Events read from the feed at a time.
-const READ_BATCH: i64 = 500;
-
-/// How long a subscriber waits for a wake-up before reading anyway: the
-/// bound on delay should a notification be lost.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// The code of the error that ends a subscription which fell too far
+/// behind; `resumeAfterPosition` in its extensions says where to pick up.
+pub const RESUME_REQUIRED: &str = "RESUME_REQUIRED";
 
 pub struct Subscription;
 
 #[SubscriptionRoot]
 impl Subscription {
     /// Events as they commit, in global position order. With afterPosition it first replays what came after that position, then goes live, with no gap and no duplicate.
+    ///
+    /// A subscriber that falls more than 4,096 events behind gets a RESUME_REQUIRED error whose extensions carry `resumeAfterPosition`, and the subscription ends; subscribe again with that afterPosition.
     async fn events(
         &self,
         ctx: &Context<'_>,
         story_id: Option<Uuid>,
         after_position: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = Event>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
         let store = store(ctx)?.clone();
         let live = ctx
             .data::<LiveFeed>()
-            .map_err(|_| ApiError::Internal("the server is misconfigured"))?
-            .clone();
-        let after = match after_position {
-            Some(text) => text.trim().parse::<Position>().map_err(|_| {
-                ApiError::bad_input(format!(
-                    "afterPosition {text:?} is not a position (a decimal integer)"
-                ))
-            })?,
-            None => store.settled_head().await.map_err(ApiError::from)?,
-        };
-        let wake = live.subscribe().await.map_err(ApiError::from)?;
-        let reader = FeedReader {
+            .map_err(|_| ApiError::Internal("the server is misconfigured"))?;
+        let after = after_position
+            .map(|text| {
+                text.trim().parse::<Position>().map_err(|_| {
+                    ApiError::bad_input(format!(
+                        "afterPosition {text:?} is not a position (a decimal integer)"
+                    ))
+                })
+            })
+            .transpose()?;
+        let subscription = live.subscribe().await.map_err(ApiError::from)?;
+        let delivered = after.unwrap_or(subscription.head_at_start);
+        let feed = Feed {
             store,
-            wake,
             filter: FeedFilter {
                 story: story_id.map(StoryId),
                 types: None,
             },
-            after,
+            live: subscription,
+            delivered,
+            replaying: after.is_some(),
             ready: VecDeque::new(),
+            ended: false,
         };
-        Ok(stream::unfold(reader, |mut reader| async move {
-            let event = reader.next().await?;
-            Some((Event(event), reader))
+        Ok(stream::unfold(feed, |mut feed| async move {
+            let item = feed.next().await?;
+            Some((item, feed))
         }))
     }
 }
 
 /// One subscriber's place in the feed.
-struct FeedReader {
+struct Feed {
     store: Store,
-    /// Held for the subscription's life: it keeps the LISTEN open.
-    wake: watch::Receiver<u64>,
     filter: FeedFilter,
-    after: Position,
+    live: LiveSubscription,
+    /// The last position delivered (or the one to start after).
+    delivered: Position,
+    /// Still reading from the table; live events wait on the receiver.
+    replaying: bool,
     ready: VecDeque<RecordedEvent>,
+    ended: bool,
 }
 
-impl FeedReader {
-    /// The next event after the last one delivered, waiting for it if
-    /// need be; `None` ends the stream (the server is shutting down).
-    async fn next(&mut self) -> Option<RecordedEvent> {
+impl Feed {
+    /// The next event, an error that ends the subscription, or `None`.
+    async fn next(&mut self) -> Option<async_graphql::Result<Event>> {
+        if self.ended {
+            return None;
+        }
         loop {
             if let Some(event) = self.ready.pop_front() {
-                self.after = event.position;
-                return Some(event);
+                self.delivered = event.position;
+                return Some(Ok(Event(event)));
             }
-            // Wake-ups that arrive while we read are kept for `changed`.
-            self.wake.borrow_and_update();
-            match self
-                .store
-                .read_feed(self.after, READ_BATCH, &self.filter)
-                .await
-            {
-                Ok(events) if !events.is_empty() => {
-                    self.ready.extend(events);
-                    continue;
+            if self.replaying {
+                match self.replay_batch().await {
+                    Ok(()) => continue,
+                    Err(error) => return Some(Err(self.end_with(error))),
                 }
-                Ok(_) => {}
-                // The server is shutting down.
-                Err(StoreError::Database(sqlx::Error::PoolClosed)) => return None,
-                Err(error) => tracing::warn!(%error, "subscription could not read the feed"),
             }
-            if let Ok(Err(_closed)) = tokio::time::timeout(POLL_INTERVAL, self.wake.changed()).await
-            {
-                return None;
+            match self.live.next().await? {
+                LiveItem::Event(event) => {
+                    if event.position > self.delivered && self.wants(&event) {
+                        self.ready.push_back(Arc::unwrap_or_clone(event));
+                    }
+                }
+                LiveItem::FellBehind => {
+                    self.ended = true;
+                    return Some(Err(resume_required(self.delivered)));
+                }
             }
         }
     }
+
+    /// Reads the next batch after the last delivered event; an incomplete
+    /// batch means the settled end of the feed, where the live feed takes
+    /// over.
+    async fn replay_batch(&mut self) -> Result<(), ApiError> {
+        let events = self
+            .store
+            .read_feed(self.delivered, REPLAY_BATCH, &self.filter)
+            .await?;
+        if events.len() < REPLAY_BATCH as usize {
+            self.replaying = false;
+        }
+        self.ready.extend(events);
+        Ok(())
+    }
+
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        self.filter
+            .story
+            .is_none_or(|story| story == event.story_id)
+    }
+
+    fn end_with(&mut self, error: ApiError) -> async_graphql::Error {
+        self.ended = true;
+        error.into()
+    }
+}
+
+/// The error that ends a subscription which fell too far behind.
+fn resume_required(resume: Position) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "this subscriber fell too far behind the live feed; \
+         subscribe again with afterPosition: \"{resume}\""
+    ))
+    .extend_with(|_, extensions| {
+        extensions.set("code", RESUME_REQUIRED);
+        extensions.set("resumeAfterPosition", resume.to_string());
+    })
 }

@@ -6,17 +6,22 @@
 //! 200 and `data: null` and picks its content type loosely; this one
 //! decides media type and status itself and only calls `schema.execute`.
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Value, Variables};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::{Body, Bytes};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{FromRequestParts, RawQuery, Request, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value as Json};
+use tokio::sync::{mpsc, oneshot};
 
 use super::AppState;
 use crate::api::errors::code;
@@ -427,22 +432,135 @@ async fn websocket(state: AppState, request: Request) -> Response {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let schema = state.schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(|payload| async move {
-                    let token = payload
-                        .get("token")
-                        .and_then(Json::as_str)
-                        .map(str::to_owned);
-                    let mut data = Data::default();
-                    data.insert(BearerToken(token));
-                    Ok(data)
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_socket(socket, state, protocol))
+}
+
+/// Runs the GraphQL protocol over `socket`, while a writer task sends a
+/// WebSocket ping every [`PING_INTERVAL`] and closes a peer that has sent
+/// nothing (not even the pong every client owes a ping) for
+/// [`IDLE_TIMEOUT`]. On shutdown, once the subscriptions have completed,
+/// the socket is closed with 1001 (going away).
+async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
+    state.sockets.send_modify(|open| *open += 1);
+    let sockets = state.sockets.clone();
+    let _open = scopeguard(move || sockets.send_modify(|open| *open -= 1));
+    let (sink, incoming) = socket.split();
+    let (outgoing, to_send) = mpsc::channel::<Message>(OUTGOING_BUFFER);
+    let heard = Arc::new(Mutex::new(Instant::now()));
+    let (dead, is_dead) = oneshot::channel::<()>();
+    let writer = tokio::spawn(write_socket(
+        sink,
+        to_send,
+        heard.clone(),
+        dead,
+        state.live.stopping(),
+    ));
+    let incoming = incoming
+        .inspect(move |_| {
+            *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         })
+        .take_until(is_dead);
+    let outgoing = futures_util::sink::unfold(outgoing, |outgoing, message: Message| async move {
+        outgoing
+            .send(message)
+            .await
+            .map_err(|_| axum::Error::new("the socket is closed"))?;
+        Ok::<_, axum::Error>(outgoing)
+    });
+    GraphQLWebSocket::new_with_pair(outgoing, incoming, state.schema.clone(), protocol)
+        .on_connection_init(|payload| async move {
+            let token = payload
+                .get("token")
+                .and_then(Json::as_str)
+                .map(str::to_owned);
+            let mut data = Data::default();
+            data.insert(BearerToken(token));
+            Ok(data)
+        })
+        .serve()
+        .await;
+    let _ = writer.await;
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
+/// How often the server pings a WebSocket peer.
+const PING_INTERVAL: Duration = Duration::from_secs(15);
+
+/// How long a peer may stay silent before it is taken for dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// Messages waiting for a slow socket; beyond it the GraphQL side waits.
+const OUTGOING_BUFFER: usize = 64;
+
+async fn write_socket(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut to_send: mpsc::Receiver<Message>,
+    heard: Arc<Mutex<Instant>>,
+    dead: oneshot::Sender<()>,
+    stopping: impl std::future::Future<Output = ()>,
+) {
+    let mut pings = tokio::time::interval(PING_INTERVAL);
+    pings.tick().await;
+    tokio::pin!(stopping);
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            message = to_send.recv() => {
+                let Some(message) = message else { break };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+            _ = pings.tick() => {
+                let silent_for = heard.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
+                if silent_for > IDLE_TIMEOUT {
+                    let _ = sink.send(close(1001, "no pong within 45 s")).await;
+                    let _ = dead.send(());
+                    return;
+                }
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break;
+                }
+            }
+            () = &mut stopping, if !shutting_down => {
+                shutting_down = true;
+                // Let the completions of the ending subscriptions go first.
+                pings.reset_after(SHUTDOWN_GRACE);
+            }
+        }
+        if shutting_down && to_send.is_empty() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            if to_send.is_empty() {
+                let _ = sink.send(close(1001, "server shutting down")).await;
+                let _ = dead.send(());
+                return;
+            }
+        }
+    }
+}
+
+/// How long a shutting-down socket waits for its last messages.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 /// GraphiQL, loaded from a CDN by the browser.

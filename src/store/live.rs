@@ -1,90 +1,249 @@
-//! Wake-ups for live readers of the feed: one LISTEN connection per process,
-//! open while someone is listening.
+//! Live delivery: one reader per process follows the global feed and fans
+//! each new event out to every subscriber.
 //!
-//! A notification only says "the feed may have grown"; readers then read by
-//! position (see `feed`), so a lost or coalesced notification costs at most
-//! a poll interval, never an event. When the LISTEN connection drops, sqlx
-//! reconnects it and every reader is woken to catch up by position.
+//! The reader LISTENs on a dedicated connection; a notification only says
+//! "the feed may have grown". It then reads by position (honouring the
+//! ordering guarantee of `feed`), so a lost or coalesced notification, or a
+//! LISTEN connection that dropped and was re-established, costs at most a
+//! poll interval, never an event. Every server process on the database runs
+//! its own reader, so each delivers every event to its own subscribers.
+//!
+//! Fan-out is a bounded ring (`tokio::sync::broadcast`): a subscriber that
+//! stops reading cannot hold the reader back or make it buffer without
+//! bound; once it has fallen a whole ring behind it is told so, with the
+//! position to resume after.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
+use super::feed::FeedFilter;
 use super::notify::EVENTS_CHANNEL;
-use super::{Store, StoreError};
+use super::{RecordedEvent, Store, StoreError};
+use crate::domain::Position;
 
-/// How long to wait before listening again after the database refused.
+/// Events the ring holds: how far a subscriber may fall behind.
+pub const LIVE_BUFFER: usize = 4096;
+
+/// How long the reader waits for a notification before reading anyway.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Events read from the feed per statement.
+const READ_BATCH: i64 = 1000;
+
+/// How long to wait before reading again after the database failed.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
 
-/// Wakes live readers whenever events may have been appended, by any
-/// process on the database.
+/// The process's live feed. Cheap to clone; the reader starts with the
+/// first subscriber and stops when the last one has gone.
 #[derive(Clone)]
 pub struct LiveFeed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Store,
-    /// The running listener's channel; its receivers are the live readers.
-    wake: Arc<Mutex<Option<watch::Sender<u64>>>>,
+    reader: Mutex<Option<Reader>>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// The running reader: its ring and the last position it has sent.
+#[derive(Clone)]
+struct Reader {
+    ring: broadcast::Sender<Arc<RecordedEvent>>,
+    head: Arc<AtomicI64>,
+}
+
+/// What a live subscriber gets next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveItem {
+    Event(Arc<RecordedEvent>),
+    /// The subscriber fell more than [`LIVE_BUFFER`] events behind; it must
+    /// resubscribe after the last position it received.
+    FellBehind,
+}
+
+/// One subscriber: the ring from the moment it subscribed, and where the
+/// reader stood then.
+pub struct LiveSubscription {
+    ring: broadcast::Receiver<Arc<RecordedEvent>>,
+    /// Every event at or below it had been sent on the ring before this
+    /// subscription existed; every later one will be on its receiver.
+    pub head_at_start: Position,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl LiveSubscription {
+    /// The next event the reader sends, `FellBehind`, or `None` when the
+    /// server is shutting down.
+    pub async fn next(&mut self) -> Option<LiveItem> {
+        if *self.shutdown.borrow() {
+            return None;
+        }
+        tokio::select! {
+            received = self.ring.recv() => match received {
+                Ok(event) => Some(LiveItem::Event(event)),
+                Err(broadcast::error::RecvError::Lagged(_)) => Some(LiveItem::FellBehind),
+                Err(broadcast::error::RecvError::Closed) => None,
+            },
+            () = stopping(&mut self.shutdown) => None,
+        }
+    }
 }
 
 impl Store {
-    /// Live wake-ups over this store's database. Nothing is opened until
-    /// the first reader subscribes.
+    /// The live feed over this store's database. Nothing is opened until
+    /// the first subscriber arrives.
     pub fn live_feed(&self) -> LiveFeed {
         LiveFeed {
-            store: self.clone(),
-            wake: Arc::new(Mutex::new(None)),
+            inner: Arc::new(Inner {
+                store: self.clone(),
+                reader: Mutex::new(None),
+                shutdown: watch::channel(false).0,
+            }),
         }
     }
 }
 
 impl LiveFeed {
-    /// A receiver that fires on every wake-up after this call. The LISTEN
-    /// connection stays open while any receiver lives.
-    pub async fn subscribe(&self) -> Result<watch::Receiver<u64>, StoreError> {
-        if let Some(receiver) = self.running() {
-            return Ok(receiver);
+    /// Joins the live feed, starting the reader if none runs.
+    pub async fn subscribe(&self) -> Result<LiveSubscription, StoreError> {
+        if let Some(subscription) = self.join_running_reader() {
+            return Ok(subscription);
         }
-        let mut listener = PgListener::connect_with(&self.store.pool).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
-        let mut running = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(wake) = running.as_ref().filter(|wake| !wake.is_closed()) {
-            // Another reader started a listener meanwhile; ours is dropped.
-            return Ok(wake.subscribe());
+        let listener = self.listen().await?;
+        // The reader starts from the settled head: every event at or below
+        // it is readable now, every later one it will send.
+        let head = self.inner.store.settled_head().await?;
+        let mut slot = self.lock_reader();
+        if let Some(reader) = slot.as_ref().filter(|r| r.ring.receiver_count() > 0) {
+            // Another subscriber started a reader meanwhile; ours is dropped.
+            return Ok(reader.join(self.inner.shutdown.subscribe()));
         }
-        let (wake, receiver) = watch::channel(0u64);
-        *running = Some(wake.clone());
-        tokio::spawn(listen(listener, wake));
-        Ok(receiver)
+        let reader = Reader {
+            ring: broadcast::channel(LIVE_BUFFER).0,
+            head: Arc::new(AtomicI64::new(head.0)),
+        };
+        let subscription = reader.join(self.inner.shutdown.subscribe());
+        *slot = Some(reader.clone());
+        drop(slot);
+        tokio::spawn(follow_the_feed(self.clone(), listener, reader));
+        Ok(subscription)
     }
 
-    fn running(&self) -> Option<watch::Receiver<u64>> {
-        let running = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        running
+    /// Resolves once [`LiveFeed::shutdown`] has been called.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut shutdown = self.inner.shutdown.subscribe();
+        async move { stopping(&mut shutdown).await }
+    }
+
+    /// Ends every live subscription (the server is shutting down).
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    fn lock_reader(&self) -> std::sync::MutexGuard<'_, Option<Reader>> {
+        self.inner.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Joins the reader if one runs. Under the same lock as
+    /// [`LiveFeed::retire_if_unheard`], so a reader never retires between a
+    /// subscriber finding it and joining it.
+    fn join_running_reader(&self) -> Option<LiveSubscription> {
+        self.lock_reader()
             .as_ref()
-            .filter(|wake| !wake.is_closed())
-            .map(watch::Sender::subscribe)
+            .filter(|r| r.ring.receiver_count() > 0)
+            .map(|r| r.join(self.inner.shutdown.subscribe()))
+    }
+
+    async fn listen(&self) -> Result<PgListener, StoreError> {
+        let mut listener = PgListener::connect_with(&self.inner.store.pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(listener)
+    }
+
+    /// Ends the reader if nobody listens any more; true if it did.
+    fn retire_if_unheard(&self, reader: &Reader) -> bool {
+        let mut slot = self.lock_reader();
+        if reader.ring.receiver_count() > 0 {
+            return false;
+        }
+        if slot
+            .as_ref()
+            .is_some_and(|r| r.ring.same_channel(&reader.ring))
+        {
+            *slot = None;
+        }
+        true
     }
 }
 
-/// Turns notifications into wake-ups until the last reader goes or the
-/// pool closes.
-async fn listen(mut listener: PgListener, wake: watch::Sender<u64>) {
+impl Reader {
+    fn join(&self, shutdown: watch::Receiver<bool>) -> LiveSubscription {
+        // Subscribe before reading the head: an event sent in between is
+        // then both at or below the head and on the receiver, never neither.
+        let ring = self.ring.subscribe();
+        LiveSubscription {
+            ring,
+            head_at_start: Position(self.head.load(Ordering::SeqCst)),
+            shutdown,
+        }
+    }
+}
+
+/// The reader: reads every settled event after its head and sends it on the
+/// ring, then waits for a notification (or the poll interval).
+async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reader) {
+    let store = live.inner.store.clone();
+    let mut shutdown = live.inner.shutdown.subscribe();
+    let all = FeedFilter::all();
     loop {
-        let received = tokio::select! {
-            received = listener.try_recv() => received,
-            () = wake.closed() => return,
-        };
-        match received {
-            // `None`: the connection dropped and was re-established;
-            // events may have been missed, so wake everyone.
-            Ok(_) => {}
-            Err(sqlx::Error::PoolClosed) => return,
-            Err(error) => {
-                tracing::warn!(%error, "LISTEN connection failed; retrying");
-                tokio::time::sleep(RETRY_DELAY).await;
+        loop {
+            let after = Position(reader.head.load(Ordering::SeqCst));
+            match store.read_feed(after, READ_BATCH, &all).await {
+                Ok(events) => {
+                    let complete = events.len() < READ_BATCH as usize;
+                    for event in events {
+                        reader.head.store(event.position.0, Ordering::SeqCst);
+                        // No receiver: nobody to tell; checked below.
+                        let _ = reader.ring.send(Arc::new(event));
+                    }
+                    if complete {
+                        break;
+                    }
+                }
+                Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "live reader could not read the feed; retrying");
+                    tokio::time::sleep(RETRY_DELAY).await;
+                    break;
+                }
             }
         }
-        wake.send_modify(|n| *n = n.wrapping_add(1));
+        if live.retire_if_unheard(&reader) {
+            return;
+        }
+        tokio::select! {
+            received = tokio::time::timeout(POLL_INTERVAL, listener.try_recv()) => match received {
+                // A notification, a re-established connection (`None`: events
+                // may have been missed) or the poll interval: read again.
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(sqlx::Error::PoolClosed)) => return,
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "LISTEN connection failed; retrying");
+                    tokio::time::sleep(RETRY_DELAY).await;
+                }
+            },
+            () = stopping(&mut shutdown) => return,
+        }
     }
+}
+
+/// Resolves once the server starts shutting down.
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    // An error means the sender is gone: the process is ending anyway.
+    let _ = shutdown.wait_for(|stopping| *stopping).await.map(|_| ());
 }

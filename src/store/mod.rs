@@ -24,7 +24,7 @@ use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
-pub use live::LiveFeed;
+pub use live::{LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use snapshot::RebuildReport;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};

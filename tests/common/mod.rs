@@ -2,6 +2,8 @@
 //! from `#[sqlx::test]`; nothing here touches the dev database.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
