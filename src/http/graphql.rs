@@ -521,7 +521,12 @@ async fn write_socket(
         tokio::select! {
             message = to_send.recv() => {
                 let Some(message) = message else { break };
-                if sink.send(message).await.is_err() {
+                // Under load, write what has queued up with one flush.
+                let mut written = sink.feed(message).await;
+                while let (Ok(()), Ok(more)) = (&written, to_send.try_recv()) {
+                    written = sink.feed(more).await;
+                }
+                if written.is_err() || sink.flush().await.is_err() {
                     break;
                 }
             }
