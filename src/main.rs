@@ -75,8 +75,14 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the served GraphQL schema (SDL); needs no database.
-    /// `storyline schema > schema/schema.graphql` refreshes the checked-in copy.
-    Schema,
+    /// `storyline schema > schema/schema.graphql` refreshes the checked-in copy;
+    /// `storyline schema --events schema/events` writes the JSON Schemas of
+    /// the event payloads there instead.
+    Schema {
+        /// Write one JSON Schema per event type into this directory.
+        #[arg(long, value_name = "DIR")]
+        events: Option<PathBuf>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -106,6 +112,21 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The SDL to standard output, or the payload schemas into `events`.
+fn write_schemas(events: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(dir) = events else {
+        print!("{}", storyline::api::sdl());
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (event_type, schema) in storyline::domain::events::payload_schemas() {
+        let path = dir.join(format!("{event_type}.json"));
+        let text = serde_json::to_string_pretty(&schema)? + "\n";
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn print_import_report(report: &exchange::ImportReport) {
     eprintln!(
         "{} events appended, {} already present, {} stories",
@@ -128,9 +149,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Schema = cli.command {
-        print!("{}", storyline::api::sdl());
-        return Ok(());
+    if let Command::Schema { events } = &cli.command {
+        return write_schemas(events.as_deref());
     }
     let store = Store::connect(&ConnectOptions {
         database_url: cli.database.database_url.clone(),
@@ -155,7 +175,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}"))?;
             http::serve(listener, AppState::new(store.clone())).await?;
         }
-        Command::Schema => unreachable!("handled before connecting"),
+        Command::Schema { .. } => unreachable!("handled before connecting"),
         Command::Migrate => {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");

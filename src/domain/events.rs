@@ -2,6 +2,7 @@
 //! (type, schema version, JSON payload).
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,7 +18,7 @@ fn current_schema_version() -> i32 {
     SCHEMA_VERSION
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoryOpened {
     #[serde(default = "current_schema_version")]
@@ -31,7 +32,7 @@ pub struct StoryOpened {
 }
 
 /// A development as reported: the fields of the contract's DevelopmentInput.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevelopmentReported {
     #[serde(default = "current_schema_version")]
@@ -87,7 +88,7 @@ impl DevelopmentReported {
 
 /// The contract's DevelopmentPatch: present fields replace, lists replace
 /// whole lists.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevelopmentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,7 +115,7 @@ pub struct DevelopmentPatch {
     pub tags: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevelopmentCorrected {
     #[serde(default = "current_schema_version")]
@@ -124,7 +125,7 @@ pub struct DevelopmentCorrected {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevelopmentRetracted {
     #[serde(default = "current_schema_version")]
@@ -133,7 +134,7 @@ pub struct DevelopmentRetracted {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StoryStatusChanged {
     #[serde(default = "current_schema_version")]
@@ -161,6 +162,34 @@ pub const EVENT_TYPES: [&str; 5] = [
     "DevelopmentRetracted",
     "StoryStatusChanged",
 ];
+
+/// The JSON Schema of each event type's payload (what
+/// `schema/events/<type>.json` holds), generated from these types.
+pub fn payload_schemas() -> Vec<(&'static str, serde_json::Value)> {
+    fn schema<T: JsonSchema>(title: &str) -> serde_json::Value {
+        let mut schema = schemars::schema_for!(T).to_value();
+        if let Some(fields) = schema.as_object_mut() {
+            fields.insert("title".into(), title.into());
+        }
+        schema
+    }
+    vec![
+        (EVENT_TYPES[0], schema::<StoryOpened>(EVENT_TYPES[0])),
+        (
+            EVENT_TYPES[1],
+            schema::<DevelopmentReported>(EVENT_TYPES[1]),
+        ),
+        (
+            EVENT_TYPES[2],
+            schema::<DevelopmentCorrected>(EVENT_TYPES[2]),
+        ),
+        (
+            EVENT_TYPES[3],
+            schema::<DevelopmentRetracted>(EVENT_TYPES[3]),
+        ),
+        (EVENT_TYPES[4], schema::<StoryStatusChanged>(EVENT_TYPES[4])),
+    ]
+}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DecodeError {
