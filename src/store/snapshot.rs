@@ -252,7 +252,8 @@ struct StoryRow {
 struct DevelopmentRow {
     story_id: Uuid,
     development_id: Uuid,
-    payload: serde_json::Value,
+    /// As text: parsed straight into the payload type.
+    payload: String,
     occurred_at: DateTime<Utc>,
     reported_in_version: i32,
     corrected_in_versions: Vec<i32>,
@@ -285,7 +286,8 @@ impl Store {
             return Ok(HashMap::new());
         }
         let rows: Vec<DevelopmentRow> = sqlx::query_as(
-            "SELECT story_id, development_id, payload, occurred_at, reported_in_version,
+            "SELECT story_id, development_id, payload::text AS payload, occurred_at,
+                    reported_in_version,
                     corrected_in_versions, retracted_in_version, retraction_reason
              FROM story_developments WHERE story_id = ANY($1)",
         )
@@ -344,7 +346,7 @@ fn fold_from_rows(header: StoryRow, rows: Vec<DevelopmentRow>) -> Result<StoryFo
     let mut developments = HashMap::with_capacity(rows.len());
     let mut retracted = Vec::new();
     for row in rows {
-        let reported: DevelopmentReported = serde_json::from_value(row.payload).map_err(corrupt)?;
+        let reported: DevelopmentReported = serde_json::from_str(&row.payload).map_err(corrupt)?;
         match row.retracted_in_version {
             Some(version) => retracted.push(RetractedRecord {
                 id: row.development_id,
