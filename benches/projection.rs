@@ -6,6 +6,9 @@
 //!   append to a new story (target: at most 1.5x);
 //! - state_at latency (p50/p99) on a 10,000-event story as known mid-story,
 //!   with and without stored replay snapshots (target: p50 <= 20 ms);
+//! - import events/s over BENCH_IMPORT_EVENTS (default 100,000) against
+//!   pgbench writing the same rows in 500-row INSERTs, one client (target:
+//!   at least half);
 //! - rebuild events/s over BENCH_REBUILD_EVENTS (default 1,000,000) events in
 //!   stories of 100, with the process's peak memory (target >= 50,000/s).
 //!
@@ -69,6 +72,29 @@ async fn story_of(store: &Store, developments: usize) -> anyhow::Result<StoryId>
         store.append(story, None, &batch, &meta).await?;
     }
     Ok(story)
+}
+
+/// NDJSON of `events` events in stories of 1,000 (a StoryOpened and 999
+/// developments each), as `storyline import` reads it.
+fn import_file(events: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in 0..events {
+        let story = n / 1_000;
+        let (event_type, data) = if n % 1_000 == 0 {
+            (
+                "StoryOpened",
+                serde_json::json!({"title": format!("Imported story {story}"), "summary": "Generated"}),
+            )
+        } else {
+            let new_event = development(n);
+            ("DevelopmentReported", new_event.payload)
+        };
+        let line = serde_json::json!({"story": format!("imported-{story}"), "type": event_type,
+                                      "id": uuid::Uuid::now_v7(), "data": data});
+        out.extend_from_slice(line.to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -139,14 +165,53 @@ async fn main() -> anyhow::Result<()> {
             replaying.state_at(big, None, Some(middle)).await?;
             latencies.push(started.elapsed());
         }
+        // The first replay of a cut starts from a stored fold or the first
+        // event; later ones from the fold this process kept in memory.
+        let first = latencies[0];
         latencies.sort();
         let p50 = percentile(&latencies, 0.5);
         println!(
-            "state_at(knownAt: middle) on 10,000 events, {label}: p50 {p50:?} p99 {:?} (target p50 <= 20 ms) {}",
+            "state_at(knownAt: middle) on 10,000 events, {label}: first {first:?}, p50 {p50:?} p99 {:?} (target p50 <= 20 ms) {}",
             percentile(&latencies, 0.99),
             if p50 <= Duration::from_millis(20) { "ok" } else { "NO" }
         );
     }
+
+    // Forty different cuts in scrambled order: replays start from whatever
+    // fold is kept or stored before each cut.
+    let replaying = store.clone();
+    let mut latencies = Vec::new();
+    for k in 0..40usize {
+        let cut = events[(k * 7_919) % events.len()].recorded_at;
+        let started = Instant::now();
+        replaying.state_at(big, None, Some(cut)).await?;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "state_at(knownAt: 40 different cuts) on 10,000 events, stored snapshots every 100: p50 {:?} p99 {:?}",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
+
+    // Import against the raw batched-insert baseline: one client writing
+    // 500-row multi-row INSERTs of the same row shape (import writes each
+    // story's events in batches of up to 500, one writer).
+    let import_events: usize = common::env_number("BENCH_IMPORT_EVENTS", 100_000);
+    let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
+    common::create_raw_table(&url).await?;
+    let raw = common::pgbench_events_per_second(&url, "simple", 1, 500, seconds)?;
+    let ndjson = import_file(import_events);
+    let started = Instant::now();
+    let imported = storyline::exchange::import(&store, std::io::Cursor::new(ndjson)).await?;
+    let rate = imported.appended as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "import: {} events in {:?}: {rate:.0} events/s vs raw batched INSERT {raw:.0} rows/s: {:.2} (target >= 0.5) {}",
+        imported.appended,
+        started.elapsed(),
+        rate / raw,
+        if rate / raw >= 0.5 { "ok" } else { "NO" }
+    );
 
     // Rebuild throughput and memory.
     let stories = rebuild_events / 100;

@@ -381,9 +381,10 @@ async fn a_subscriber_that_never_reads_delays_no_one_and_is_told_to_resume(
         .subscribe("reader", query, json!({"after": start.to_string()}))
         .await;
 
-    // More events than the live ring holds, each message over 4 kB: far
-    // more than the stalled socket's buffers take.
-    let total = storyline::store::LIVE_BUFFER + 1_000;
+    // Three times what the live ring holds, each message over 4 kB: some
+    // 50 MB, far more than the stalled socket's buffers (kernel and
+    // WebSocket) take, so its subscription must fall a whole ring behind.
+    let total = storyline::store::LIVE_BUFFER * 3;
     let appender = {
         let store = server.store.clone();
         tokio::spawn(async move {

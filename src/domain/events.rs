@@ -275,19 +275,21 @@ where
         message: e.to_string(),
     };
     Ok(match event_type {
-        "StoryOpened" => StoryEvent::StoryOpened(StoryOpened::deserialize(payload).map_err(invalid)?),
-        "DevelopmentReported" => {
-            StoryEvent::DevelopmentReported(DevelopmentReported::deserialize(payload).map_err(invalid)?)
+        "StoryOpened" => {
+            StoryEvent::StoryOpened(StoryOpened::deserialize(payload).map_err(invalid)?)
         }
+        "DevelopmentReported" => StoryEvent::DevelopmentReported(
+            DevelopmentReported::deserialize(payload).map_err(invalid)?,
+        ),
         "DevelopmentCorrected" => StoryEvent::DevelopmentCorrected(
             DevelopmentCorrected::deserialize(payload).map_err(invalid)?,
         ),
         "DevelopmentRetracted" => StoryEvent::DevelopmentRetracted(
             DevelopmentRetracted::deserialize(payload).map_err(invalid)?,
         ),
-        "StoryStatusChanged" => {
-            StoryEvent::StoryStatusChanged(StoryStatusChanged::deserialize(payload).map_err(invalid)?)
-        }
+        "StoryStatusChanged" => StoryEvent::StoryStatusChanged(
+            StoryStatusChanged::deserialize(payload).map_err(invalid)?,
+        ),
         other => return Err(DecodeError::UnknownType(other.to_owned())),
     })
 }
@@ -352,7 +354,9 @@ mod tests {
             StoryEvent::from_payload_text("DevelopmentReported", 1, &text),
             StoryEvent::from_payload("DevelopmentReported", 1, payload)
         );
-        assert!(StoryEvent::from_payload_text("StoryStatusChanged", 1, r#"{"status":"X"}"#).is_err());
+        assert!(
+            StoryEvent::from_payload_text("StoryStatusChanged", 1, r#"{"status":"X"}"#).is_err()
+        );
         assert!(matches!(
             StoryEvent::from_payload_text("StoryStatusChanged", 2, r#"{"status":"ONGOING"}"#),
             Err(DecodeError::FutureSchema { .. })

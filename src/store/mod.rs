@@ -184,6 +184,7 @@ pub struct Store {
     pool: PgPool,
     notifier: notify::Notifier,
     snapshot_every: i32,
+    recent_folds: replay::RecentFolds,
 }
 
 impl Store {
@@ -213,12 +214,15 @@ impl Store {
             pool,
             notifier,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
+            recent_folds: replay::RecentFolds::new(),
         }
     }
 
     /// Keeps replay snapshots every `versions` versions (at least 1).
+    /// The replays it keeps in memory start afresh.
     pub fn with_snapshot_every(mut self, versions: u32) -> Store {
         self.snapshot_every = i32::try_from(versions.max(1)).unwrap_or(i32::MAX);
+        self.recent_folds = replay::RecentFolds::new();
         self
     }
 

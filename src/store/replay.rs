@@ -2,16 +2,20 @@
 //! snapshot projection when no transaction-time cut applies and stored
 //! replay snapshots (every N versions) when one does.
 
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Utc};
+use lru::LruCache;
 
 use super::{Store, StoreError};
 use crate::domain::events::{DecodeError, StoryEvent};
-use crate::domain::replay::RecordedStoryEvent;
-use crate::domain::Version;
 use crate::domain::fold::{StoryFold, FOLD_VERSION};
 use crate::domain::replay::fold_known_from;
+use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::view::{story_state, StoryState};
 use crate::domain::StoryId;
+use crate::domain::Version;
 
 impl Store {
     /// The story as it was at `at` (world time) as known at `known_at`
@@ -22,9 +26,9 @@ impl Store {
         at: Option<DateTime<Utc>>,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<StoryState>, StoreError> {
-        let fold = self.fold_known_at(story, known_at).await?;
+        let fold = self.shared_fold_known_at(story, known_at).await?;
         Ok(fold
-            .filter(StoryFold::is_opened)
+            .filter(|fold| fold.is_opened())
             .map(|fold| story_state(&fold, at, known_at)))
     }
 
@@ -34,6 +38,21 @@ impl Store {
         story: StoryId,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<StoryFold>, StoreError> {
+        Ok(self
+            .shared_fold_known_at(story, known_at)
+            .await?
+            .map(Arc::unwrap_or_clone))
+    }
+
+    /// [`Store::fold_known_at`], shared: replays start from the newest fold
+    /// this process replayed before the cut (kept in memory, see
+    /// [`RecentFolds`]) or from the newest stored one, and read only the
+    /// events after it.
+    async fn shared_fold_known_at(
+        &self,
+        story: StoryId,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<Arc<StoryFold>>, StoreError> {
         let updated_at: Option<DateTime<Utc>> =
             sqlx::query_scalar("SELECT updated_at FROM stories WHERE story_id = $1")
                 .bind(story.0)
@@ -43,13 +62,17 @@ impl Store {
             return Ok(None);
         };
         // Nothing recorded after the cut: the projection is the answer.
-        if known_at.is_none_or(|cut| updated_at <= cut) {
-            return self.load_snapshot(story).await;
-        }
-        let start = self
-            .stored_fold_before(story, known_at)
-            .await?
-            .unwrap_or_else(|| StoryFold::empty(story));
+        let Some(cut) = known_at.filter(|cut| updated_at > *cut) else {
+            return Ok(self.load_snapshot(story).await?.map(Arc::new));
+        };
+        let start = match self.recent_folds.newest_before(story, cut) {
+            Some(fold) => fold,
+            None => Arc::new(
+                self.stored_fold_before(story, known_at)
+                    .await?
+                    .unwrap_or_else(|| StoryFold::empty(story)),
+            ),
+        };
         let from = start.version;
         // Only what the fold needs, the payload as text: parsing it straight
         // into the event types halves the cost of a long replay.
@@ -61,16 +84,19 @@ impl Store {
         )
         .bind(story.0)
         .bind(from.0)
-        .bind(known_at)
+        .bind(cut)
         .fetch_all(&self.pool)
         .await?;
+        if rows.is_empty() {
+            return Ok(Some(start).filter(|f| f.is_opened()));
+        }
         let events = rows
             .into_iter()
             .map(ReplayRow::decode)
             .collect::<Result<Vec<_>, _>>()
             .map_err(StoreError::Undecodable)?;
         let every = self.snapshot_every;
-        let mut fold = start;
+        let mut fold = Arc::unwrap_or_clone(start);
         // Fold up to the last multiple of N, keep that, then the rest.
         let keep_at = events.last().map(|e| e.version.0 - e.version.0 % every);
         let (before, after): (Vec<_>, Vec<_>) = events
@@ -81,7 +107,9 @@ impl Store {
             self.store_fold(&fold).await?;
         }
         fold = fold_known_from(fold, after, known_at)?;
-        Ok(Some(fold).filter(StoryFold::is_opened))
+        let fold = Arc::new(fold);
+        self.recent_folds.keep(fold.clone());
+        Ok(Some(fold).filter(|f| f.is_opened()))
     }
 
     /// The newest stored fold whose last event was recorded by `known_at`.
@@ -145,5 +173,51 @@ impl ReplayRow {
                 &self.payload,
             )?,
         })
+    }
+}
+
+/// Folds this process replayed lately, the newest first to go unused last.
+/// Events never change, so a fold at a version stays right forever; a
+/// replay to a later cut of the same story starts from it instead of from a
+/// stored fold or the first event. Bounded by count: a fold holds a whole
+/// story.
+#[derive(Clone)]
+pub(super) struct RecentFolds {
+    folds: Arc<Mutex<FoldCache>>,
+}
+
+type FoldCache = LruCache<(StoryId, Version), Arc<StoryFold>>;
+
+/// How many replayed folds a process keeps.
+const RECENT_FOLDS: usize = 16;
+
+impl RecentFolds {
+    pub(super) fn new() -> RecentFolds {
+        let capacity = NonZeroUsize::new(RECENT_FOLDS).unwrap_or(NonZeroUsize::MIN);
+        RecentFolds {
+            folds: Arc::new(Mutex::new(LruCache::new(capacity))),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FoldCache> {
+        self.folds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The newest kept fold of `story` whose last event was recorded by
+    /// `cut`, with the FOLD_VERSION rules of this code.
+    fn newest_before(&self, story: StoryId, cut: DateTime<Utc>) -> Option<Arc<StoryFold>> {
+        let mut folds = self.lock();
+        let key = folds
+            .iter()
+            .filter(|((id, _), fold)| *id == story && fold.updated_at.is_some_and(|at| at <= cut))
+            .max_by_key(|((_, version), _)| *version)
+            .map(|(key, _)| *key)?;
+        folds.get(&key).cloned()
+    }
+
+    fn keep(&self, fold: Arc<StoryFold>) {
+        if fold.is_opened() {
+            self.lock().put((fold.story_id, fold.version), fold);
+        }
     }
 }
