@@ -10,15 +10,18 @@ CREATE INDEX stories_search_idx ON stories USING gin (
     (to_tsvector('english'::regconfig, title || ' ' || coalesce(summary, '')))
 );
 
--- Every string of the development except ids, dates and enum spellings:
--- headline, summary, place, actors, quotes, figures' metrics and places,
--- stances, tags and source names.
+-- The development's words: headline, summary, place, actor names, quotes
+-- and tags. (jsonb_to_tsvector over every string of the payload costs 2.6x
+-- as much per row, which a rebuild of a million events pays in full.)
 ALTER TABLE story_developments
     ADD COLUMN search tsvector GENERATED ALWAYS AS (
-        jsonb_to_tsvector('english'::regconfig,
-                          payload - 'developmentId' - 'occurredAt' - 'precision'
-                                  - 'schemaVersion',
-                          '["string"]')
+        to_tsvector('english'::regconfig,
+            coalesce(payload ->> 'headline', '') || ' ' ||
+            coalesce(payload ->> 'summary', '') || ' ' ||
+            coalesce(payload #>> '{location,name}', '') || ' ' ||
+            coalesce(jsonb_path_query_array(payload, '$.actors[*].name')::text, '') || ' ' ||
+            coalesce(jsonb_path_query_array(payload, '$.quotes[*].text')::text, '') || ' ' ||
+            coalesce(payload ->> 'tags', ''))
     ) STORED,
     -- Lower-cased actor names as a JSON array, for a case-insensitive
     -- containment match (`@>`) that the GIN index answers.

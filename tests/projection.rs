@@ -403,3 +403,44 @@ async fn a_stored_fold_from_another_fold_version_is_ignored(pool: sqlx::PgPool) 
         .unwrap();
     assert_eq!(state.developments.len(), 10);
 }
+
+/// Every index and key of the projection tables, as `(table, name,
+/// definition without the schema)`.
+async fn projection_indexes(pool: &sqlx::PgPool) -> Vec<(String, String, String)> {
+    let mut indexes: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT t.relname::text, i.relname::text,
+                regexp_replace(pg_get_indexdef(x.indexrelid), ' ON \\S+\\.', ' ON ')
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_class t ON t.oid = x.indrelid
+         WHERE t.relname IN ('stories', 'story_developments')
+           AND t.relnamespace = 'public'::regnamespace",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    indexes.sort();
+    indexes
+}
+
+#[sqlx::test]
+async fn rebuild_gives_the_fresh_tables_every_index_and_key_of_the_old(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let story = opened_story(&store).await;
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(reported("x")),
+    )
+    .await
+    .unwrap();
+    let before = projection_indexes(&pool).await;
+    assert!(
+        before
+            .iter()
+            .any(|(_, name, _)| name == "story_developments_search_idx"),
+        "{before:?}"
+    );
+    store.rebuild_snapshots(|_| {}).await.unwrap();
+    assert_eq!(projection_indexes(&pool).await, before);
+}

@@ -86,7 +86,7 @@ impl Command {
         };
         Ok(AppendResult {
             story,
-            events: outcome.events.into_iter().map(Event).collect(),
+            events: outcome.events.into_iter().map(Event::from).collect(),
             deduplicated: outcome.deduplicated,
         })
     }

@@ -204,7 +204,7 @@ impl Query {
             .await?;
         let page = paging.page(rows, |e| e.position);
         Ok(EventConnection {
-            page: page_of(page, Event),
+            page: page_of(page, Event::from),
             count: EventCount::Feed(filter),
         })
     }
@@ -351,7 +351,7 @@ impl Story {
             .await?;
         let page = paging.page(rows, |e| e.version);
         Ok(EventConnection {
-            page: page_of(page, Event),
+            page: page_of(page, Event::from),
             count: EventCount::History(self.id, filter),
         })
     }

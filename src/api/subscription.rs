@@ -84,7 +84,7 @@ struct Feed {
     delivered: Position,
     /// Still reading from the table; live events wait on the receiver.
     replaying: bool,
-    ready: VecDeque<RecordedEvent>,
+    ready: VecDeque<Arc<RecordedEvent>>,
     ended: bool,
 }
 
@@ -108,7 +108,7 @@ impl Feed {
             match self.live.next().await? {
                 LiveItem::Event(event) => {
                     if event.position > self.delivered && self.wants(&event) {
-                        self.ready.push_back(Arc::unwrap_or_clone(event));
+                        self.ready.push_back(event);
                     }
                 }
                 LiveItem::FellBehind => {
@@ -130,7 +130,7 @@ impl Feed {
         if events.len() < REPLAY_BATCH as usize {
             self.replaying = false;
         }
-        self.ready.extend(events);
+        self.ready.extend(events.into_iter().map(Arc::new));
         Ok(())
     }
 

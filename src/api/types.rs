@@ -1,6 +1,8 @@
 //! The contract's output types over the domain's view types. Each wrapper
 //! only names fields; the values come from the fold and its view.
 
+use std::sync::Arc;
+
 use async_graphql::{Json, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -295,7 +297,14 @@ impl StoryChanges {
     }
 }
 
-pub struct Event(pub RecordedEvent);
+/// Shared: a live event goes to every subscriber without being copied.
+pub struct Event(pub Arc<RecordedEvent>);
+
+impl From<RecordedEvent> for Event {
+    fn from(event: RecordedEvent) -> Self {
+        Event(Arc::new(event))
+    }
+}
 
 #[Object]
 impl Event {
@@ -325,10 +334,10 @@ impl Event {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
     }
-    async fn payload(&self) -> Json<serde_json::Value> {
-        Json(self.0.payload.clone())
+    async fn payload(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.payload)
     }
-    async fn metadata(&self) -> Json<serde_json::Value> {
-        Json(self.0.metadata.clone())
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.metadata)
     }
 }
