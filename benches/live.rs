@@ -8,9 +8,10 @@
 //! postgres://postgres@127.0.0.1:5432/storyline_bench_live), connects
 //! `BENCH_SUBSCRIBERS` (default 1,000) graphql-transport-ws subscribers,
 //! then appends `BENCH_RATE` (default 200) reportDevelopment mutations a
-//! second over HTTP for `BENCH_SECONDS` (default 10). Each subscriber takes
-//! the events of one of 100 stories (`BENCH_STORIES`); with
-//! `BENCH_STORIES=0` every subscriber takes the whole feed. Prints p50/p99
+//! second over HTTP for `BENCH_SECONDS` (default 10), spread over
+//! `BENCH_STORIES` (default 100) stories. Each subscriber takes the events of
+//! one story; with `BENCH_WHOLE_FEED=1` every subscriber takes the whole
+//! feed (then every append goes to every subscriber). Prints p50/p99
 //! of the delay between the mutation's response and each receipt (an event
 //! that arrives before its response counts as 0), and the server's peak
 //! resident memory. Targets: p99 ≤ 100 ms, memory ≤ 300 MB.
@@ -55,7 +56,8 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
     let subscribers: usize = common::env_number("BENCH_SUBSCRIBERS", 1_000);
     let rate: u64 = common::env_number("BENCH_RATE", 200);
-    let story_count: usize = common::env_number("BENCH_STORIES", 100);
+    let story_count: usize = common::env_number("BENCH_STORIES", 100).max(1);
+    let whole_feed = common::env_number("BENCH_WHOLE_FEED", 0u8) == 1;
     common::drop_database(&url).await?;
     let store = Store::connect(&ConnectOptions {
         database_url: url.clone(),
@@ -79,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
     let api = format!("{base}/graphql");
 
     let mut stories = Vec::new();
-    for i in 0..story_count.max(1) {
+    for i in 0..story_count {
         let opened = post(&client, &api, &token, json!({
             "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
             "variables": {"input": {"slug": format!("live-{i}"), "title": "Live bench"}}
@@ -91,15 +93,15 @@ async fn main() -> anyhow::Result<()> {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
     let mut sockets = Vec::with_capacity(subscribers);
     for i in 0..subscribers {
-        let story = (story_count > 0).then(|| stories[i % stories.len()].clone());
+        let story = (!whole_feed).then(|| stories[i % stories.len()].clone());
         sockets.push(subscribe(&base, story, received.clone()).await?);
     }
     // Let every subscription reach the live feed.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let per_event = if story_count > 0 {
-        subscribers as f64 / stories.len() as f64
-    } else {
+    let per_event = if whole_feed {
         subscribers as f64
+    } else {
+        subscribers as f64 / stories.len() as f64
     };
     println!(
         "storyline live bench: {subscribers} subscribers ({}), {rate} appends/s for {seconds} s",
