@@ -438,9 +438,100 @@ async fn rebuild_gives_the_fresh_tables_every_index_and_key_of_the_old(pool: sql
     assert!(
         before
             .iter()
-            .any(|(_, name, _)| name == "story_developments_search_idx"),
+            .any(|(_, name, _)| name == "stories_search_idx"),
         "{before:?}"
     );
     store.rebuild_snapshots(|_| {}).await.unwrap();
     assert_eq!(projection_indexes(&pool).await, before);
+}
+
+/// Stories the list finds for these words or this actor.
+async fn found(store: &Store, search: Option<&str>, actor: Option<&str>) -> usize {
+    let filter = storyline::store::StoryFilter {
+        status: None,
+        search: search.map(str::to_owned),
+        actor: actor.map(str::to_owned),
+    };
+    store.count_stories(&filter).await.unwrap() as usize
+}
+
+#[sqlx::test]
+async fn the_search_model_follows_reports_corrections_and_retractions_once_caught_up(
+    pool: sqlx::PgPool,
+) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    let mut zeppelin = reported("Zeppelin over the harbour");
+    zeppelin.actors = vec![ActorRef {
+        name: "Airship Society".into(),
+        kind: ActorKind::Group,
+        role: None,
+    }];
+    let id = zeppelin.development_id;
+    append(&store, story, StoryEvent::DevelopmentReported(zeppelin))
+        .await
+        .unwrap();
+    assert_eq!(
+        found(&store, Some("zeppelin"), None).await,
+        0,
+        "asynchronous"
+    );
+    store.catch_up_search().await.unwrap();
+    assert_eq!(found(&store, Some("zeppelins"), None).await, 1, "stemmed");
+    assert_eq!(found(&store, None, Some("airship society")).await, 1);
+
+    let correction = DevelopmentCorrected {
+        schema_version: 1,
+        development_id: id,
+        changes: DevelopmentPatch {
+            headline: Some("Balloon over the harbour".into()),
+            actors: Some(vec![]),
+            ..DevelopmentPatch::default()
+        },
+        reason: "it was a balloon".into(),
+    };
+    append(&store, story, StoryEvent::DevelopmentCorrected(correction))
+        .await
+        .unwrap();
+    store.catch_up_search().await.unwrap();
+    assert_eq!(found(&store, Some("zeppelin"), None).await, 0);
+    assert_eq!(found(&store, Some("balloon"), None).await, 1);
+    assert_eq!(found(&store, None, Some("Airship Society")).await, 0);
+
+    let retraction = DevelopmentRetracted {
+        schema_version: 1,
+        development_id: id,
+        reason: "hoax".into(),
+    };
+    append(&store, story, StoryEvent::DevelopmentRetracted(retraction))
+        .await
+        .unwrap();
+    store.catch_up_search().await.unwrap();
+    assert_eq!(found(&store, Some("balloon"), None).await, 0);
+    // A step with nothing new consumes nothing.
+    assert_eq!(store.project_search_step().await.unwrap(), 0);
+}
+
+#[sqlx::test]
+async fn rebuild_recomputes_the_search_model_and_its_checkpoint(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let story = opened_story(&store).await;
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(reported("Harbour strike")),
+    )
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM story_search")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store.rebuild_snapshots(|_| {}).await.unwrap();
+    assert_eq!(found(&store, Some("strike"), None).await, 1);
+    assert_eq!(
+        store.project_search_step().await.unwrap(),
+        0,
+        "checkpoint at the end"
+    );
 }

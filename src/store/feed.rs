@@ -30,7 +30,7 @@ pub(super) const EVENT_COLUMNS: &str = "position, id, story_id, version, type AS
 
 /// The first position that a transaction still running (or not yet begun)
 /// could write, as seen by the current statement's snapshot.
-const FIRST_UNSETTLED_POSITION: &str =
+pub(super) const FIRST_UNSETTLED_POSITION: &str =
     "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
 
 /// `$2` event types, `$3`/`$4` occurredAt bounds (inclusive), each NULL

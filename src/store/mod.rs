@@ -5,6 +5,7 @@ mod feed;
 mod live;
 mod notify;
 mod replay;
+mod search;
 mod snapshot;
 mod stories;
 mod tokens;

@@ -519,6 +519,13 @@ impl Store {
         ] {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }
+        // The search read model, from the fresh snapshot.
+        for statement in super::search::REBUILD_SEARCH
+            .iter()
+            .chain([&super::search::REBUILD_SEARCH_CHECKPOINT])
+        {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
         // Stored folds of older fold code are never used again.
         sqlx::query("DELETE FROM replay_snapshots WHERE fold_version <> $1")
             .bind(crate::domain::fold::FOLD_VERSION)

@@ -68,19 +68,20 @@ impl StoryHeader {
 const HEADER_COLUMNS: &str = "story_id, slug, version, created_at, updated_at";
 
 /// The filter of [`StoryFilter`] over `stories s`; `$1` status, `$2` search
-/// words, `$3` actor name, each NULL when absent. The search expression is
-/// the one `stories_search_idx` indexes (migrations/0005).
+/// words, `$3` actor name, each NULL when absent. The header's expression is
+/// the one `stories_search_idx` indexes; developments are matched in the
+/// search read model (migrations/0005), which holds live ones only.
 const STORY_FILTER: &str = "
     ($1::text IS NULL OR s.status = $1)
     AND ($2::text IS NULL
          OR to_tsvector('english'::regconfig, s.title || ' ' || coalesce(s.summary, ''))
             @@ websearch_to_tsquery('english'::regconfig, $2)
-         OR EXISTS (SELECT 1 FROM story_developments d
-                    WHERE d.story_id = s.story_id AND d.retracted_in_version IS NULL
+         OR EXISTS (SELECT 1 FROM story_search d
+                    WHERE d.story_id = s.story_id
                       AND d.search @@ websearch_to_tsquery('english'::regconfig, $2)))
     AND ($3::text IS NULL
-         OR EXISTS (SELECT 1 FROM story_developments d
-                    WHERE d.story_id = s.story_id AND d.retracted_in_version IS NULL
+         OR EXISTS (SELECT 1 FROM story_search d
+                    WHERE d.story_id = s.story_id
                       AND d.actor_names @> jsonb_build_array(lower(btrim($3)))))";
 
 fn status_text(status: StoryStatus) -> &'static str {
