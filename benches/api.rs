@@ -19,7 +19,6 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,16 +40,6 @@ const SNAPSHOT_QUERY: &str = "{ story(slug: \"kabul-airport-2021\") { version sn
 const REPORT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
     reportDevelopment(storyId: $story, input: $input) { story { version } } }";
 
-/// The server process; killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
@@ -67,19 +56,11 @@ async fn main() -> anyhow::Result<()> {
     storyline::exchange::load_demo(&store).await?;
     store.close().await;
 
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_storyline"))
-            .args(["serve", "--listen", LISTEN])
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let _server = common::start_server(env!("CARGO_BIN_EXE_storyline"), &url, LISTEN).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
     let base = format!("http://{LISTEN}");
-    wait_until_ready(&client, &base).await?;
     let api = Arc::new(format!("{base}/graphql"));
     println!("storyline API bench: {seconds} s per figure, database {url}");
 
@@ -113,17 +94,6 @@ fn verdict(met: bool) -> &'static str {
     } else {
         "NOT MET"
     }
-}
-
-async fn wait_until_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        let ready = client.get(format!("{base}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not become ready")
 }
 
 async fn post(

@@ -21,7 +21,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,15 +33,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_live";
 const LISTEN: &str = "127.0.0.1:18082";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// When each event's mutation answered, by event id.
 type Answered = Arc<Mutex<HashMap<String, Instant>>>;
@@ -67,17 +57,9 @@ async fn main() -> anyhow::Result<()> {
     let token = store.create_token("bench").await?;
     store.close().await;
 
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_storyline"))
-            .args(["serve", "--listen", LISTEN])
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
+    let server = common::start_server(env!("CARGO_BIN_EXE_storyline"), &url, LISTEN).await?;
     let client = reqwest::Client::builder().build()?;
     let base = format!("http://{LISTEN}");
-    wait_until_ready(&client, &base).await?;
     let api = format!("{base}/graphql");
 
     let mut stories = Vec::new();
@@ -193,17 +175,6 @@ async fn main() -> anyhow::Result<()> {
         None => println!("server peak resident memory: unknown (no /proc)"),
     }
     Ok(())
-}
-
-async fn wait_until_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        let ready = client.get(format!("{base}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("the server did not become ready")
 }
 
 async fn post(

@@ -100,8 +100,6 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
     }
     progress.finish_and_clear();
     store.flush_notifications().await;
-    // Searchable at once, even with no server running to project it.
-    store.catch_up_search().await?;
     report.stories = stories.len() as u64;
     Ok(report)
 }

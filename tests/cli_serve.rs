@@ -218,3 +218,19 @@ async fn logs_are_json_lines_when_asked(_pool: PgPoolOptions, connect: PgConnect
         assert!(parsed.get("level").is_some(), "{line}");
     }
 }
+
+#[sqlx::test]
+async fn demo_leaves_the_search_index_current_without_a_server(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let url = test_database_url(&connect);
+    assert!(storyline(&url, &["demo"]).status.success());
+    let store = Store::from_pool(pool.connect_with(connect).await.unwrap());
+    let filter = storyline::store::StoryFilter {
+        status: None,
+        search: Some("bomb".into()),
+        actor: Some("john kirby".into()),
+    };
+    assert_eq!(store.count_stories(&filter).await.unwrap(), 1);
+}

@@ -122,3 +122,39 @@ pub fn pgbench_events_per_second(
         })?;
     Ok(tps * batch as f64)
 }
+
+/// A `storyline serve` process; killed when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `binary serve` on `listen` over `database_url` and waits until it
+/// answers /readyz.
+pub async fn start_server(
+    binary: &str,
+    database_url: &str,
+    listen: &str,
+) -> anyhow::Result<Server> {
+    let server = Server(
+        Command::new(binary)
+            .args(["serve", "--listen", listen])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()?,
+    );
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        let ready = client.get(format!("http://{listen}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return Ok(server);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the server did not become ready")
+}
