@@ -26,6 +26,9 @@ use crate::store::{LiveFeed, Store};
 /// Request bodies above this are refused with 413 (DESIGN §5).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// How often WebSocket peers are pinged unless configured.
+pub const DEFAULT_WS_PING: Duration = Duration::from_secs(15);
+
 /// How long shutdown waits for WebSocket connections to close.
 const SOCKETS_GRACE: Duration = Duration::from_secs(5);
 
@@ -38,6 +41,9 @@ pub struct AppState {
     pub live: LiveFeed,
     /// How many WebSocket connections are open; shutdown waits for none.
     pub sockets: Arc<watch::Sender<usize>>,
+    /// How often WebSocket peers are pinged; three unanswered pings close
+    /// the connection.
+    pub ws_ping: Duration,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
 }
@@ -56,6 +62,7 @@ impl AppState {
             store,
             live,
             sockets: Arc::new(watch::channel(0).0),
+            ws_ping: DEFAULT_WS_PING,
             schema,
             metrics,
         }

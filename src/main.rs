@@ -56,6 +56,10 @@ enum Command {
         /// Load the demo story (idempotent) before serving.
         #[arg(long)]
         demo: bool,
+        /// Seconds between WebSocket pings; a peer that leaves three
+        /// unanswered is disconnected.
+        #[arg(long, env = "STORYLINE_WS_PING_SECONDS", default_value_t = 15)]
+        ws_ping_seconds: u64,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import { file: PathBuf },
@@ -176,14 +180,22 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
     match command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            ws_ping_seconds,
+        } => {
             if demo {
                 load_demo(store).await?;
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            http::serve(listener, AppState::new(store.clone())).await?;
+            let state = AppState {
+                ws_ping: std::time::Duration::from_secs(ws_ping_seconds.max(1)),
+                ..AppState::new(store.clone())
+            };
+            http::serve(listener, state).await?;
         }
         Command::Schema { .. } => unreachable!("handled before connecting"),
         Command::Migrate => {

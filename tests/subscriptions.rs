@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::ws::{position, Subscriber, EVENTS};
-use common::{data, error_code, spawn_server, store_with, TestServer};
+use common::{data, error_code, spawn_server, spawn_server_with, store_with, TestServer};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use storyline::domain::Position;
@@ -489,4 +489,38 @@ async fn sigterm_completes_subscriptions_closes_sockets_and_exits_cleanly(
         .unwrap()
         .unwrap();
     assert!(status.success(), "exit status {status}");
+}
+
+#[sqlx::test]
+async fn a_peer_that_answers_no_pings_is_disconnected_and_one_that_does_stays(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool, connect, 20).await;
+    let server = spawn_server_with(store, |state| {
+        state.ws_ping = Duration::from_millis(200);
+    })
+    .await;
+    let token = server.token("desk").await;
+    let mut silent = Subscriber::connect(&server.url, json!({})).await;
+    let mut lively = Subscriber::connect(&server.url, json!({})).await;
+    // Reading is what answers pings; `lively` reads for ten ping
+    // intervals, `silent` reads nothing.
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
+    while tokio::time::Instant::now() < until {
+        let _ = tokio::time::timeout(Duration::from_millis(50), lively.message()).await;
+    }
+    let closed =
+        tokio::time::timeout(WAIT, async { while silent.message().await.is_some() {} }).await;
+    assert!(closed.is_ok(), "the silent peer's socket was closed");
+
+    let story = open_story(&server, &token, "still-here").await;
+    lively
+        .subscribe("s", EVENTS, json!({"story": story, "after": "0"}))
+        .await;
+    let events = lively.events(1, WAIT).await;
+    assert_eq!(
+        events[0]["version"], 1,
+        "the answering peer is still served"
+    );
 }

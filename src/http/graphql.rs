@@ -447,9 +447,8 @@ async fn websocket(state: AppState, request: Request) -> Response {
 }
 
 /// Runs the GraphQL protocol over `socket`, while a writer task sends a
-/// WebSocket ping every [`PING_INTERVAL`] and closes a peer that has sent
-/// nothing (not even the pong every client owes a ping) for
-/// [`IDLE_TIMEOUT`]. On shutdown, once the subscriptions have completed,
+/// WebSocket ping every `state.ws_ping` and closes a peer that has sent
+/// nothing (not even the pong every client owes a ping) for three of them. On shutdown, once the subscriptions have completed,
 /// the socket is closed with 1001 (going away).
 async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProtocol) {
     state.sockets.send_modify(|open| *open += 1);
@@ -462,8 +461,11 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
     let writer = tokio::spawn(write_socket(
         sink,
         to_send,
-        heard.clone(),
-        dead,
+        Liveness {
+            heard: heard.clone(),
+            ping_every: state.ws_ping,
+            dead,
+        },
         state.live.stopping(),
     ));
     let incoming = incoming
@@ -506,23 +508,34 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
     Guard(Some(f))
 }
 
-/// How often the server pings a WebSocket peer.
-const PING_INTERVAL: Duration = Duration::from_secs(15);
-
-/// How long a peer may stay silent before it is taken for dead.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Pings a peer may leave unanswered before it is taken for dead.
+const MISSED_PINGS: u32 = 3;
 
 /// Messages waiting for a slow socket; beyond it the GraphQL side waits.
 const OUTGOING_BUFFER: usize = 64;
 
+/// What the writer needs to tell a live peer from a dead one.
+struct Liveness {
+    /// When the peer last sent anything.
+    heard: Arc<Mutex<Instant>>,
+    ping_every: Duration,
+    /// Ends the reading side when the peer is taken for dead.
+    dead: oneshot::Sender<()>,
+}
+
 async fn write_socket(
     mut sink: SplitSink<WebSocket, Message>,
     mut to_send: mpsc::Receiver<Message>,
-    heard: Arc<Mutex<Instant>>,
-    dead: oneshot::Sender<()>,
+    liveness: Liveness,
     stopping: impl std::future::Future<Output = ()>,
 ) {
-    let mut pings = tokio::time::interval(PING_INTERVAL);
+    let Liveness {
+        heard,
+        ping_every,
+        dead,
+    } = liveness;
+    let idle_timeout = ping_every * MISSED_PINGS;
+    let mut pings = tokio::time::interval(ping_every);
     pings.tick().await;
     tokio::pin!(stopping);
     let mut shutting_down = false;
@@ -541,8 +554,8 @@ async fn write_socket(
             }
             _ = pings.tick() => {
                 let silent_for = heard.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
-                if silent_for > IDLE_TIMEOUT {
-                    let _ = sink.send(close(1001, "no pong within 45 s")).await;
+                if silent_for > idle_timeout {
+                    let _ = sink.send(close(1001, "no answer to pings")).await;
                     let _ = dead.send(());
                     return;
                 }

@@ -80,7 +80,16 @@ pub struct TestServer {
 }
 
 pub async fn spawn_server(store: Store) -> TestServer {
-    let state = storyline::http::AppState::new(store.clone());
+    spawn_server_with(store, |_| {}).await
+}
+
+/// [`spawn_server`] with settings changed by `configure`.
+pub async fn spawn_server_with(
+    store: Store,
+    configure: impl FnOnce(&mut storyline::http::AppState),
+) -> TestServer {
+    let mut state = storyline::http::AppState::new(store.clone());
+    configure(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
