@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use storyline::store::{ConnectOptions, Store};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_api";
 const LISTEN: &str = "127.0.0.1:18081";
@@ -42,15 +41,9 @@ const REPORT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
     let duration = Duration::from_secs(seconds);
-    common::drop_database(&url).await?;
-    let store = Store::connect(&ConnectOptions {
-        database_url: url.clone(),
-        ..ConnectOptions::default()
-    })
-    .await?;
+    let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
     common::create_raw_table(&url).await?;
     let token = store.create_token("bench").await?;
     storyline::exchange::load_demo(&store).await?;

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use storyline::store::{ConnectOptions, Store};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -42,18 +41,12 @@ type Received = Arc<Mutex<Vec<(String, Instant)>>>;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
     let subscribers: usize = common::env_number("BENCH_SUBSCRIBERS", 1_000);
     let rate: u64 = common::env_number("BENCH_RATE", 200);
     let story_count: usize = common::env_number("BENCH_STORIES", 100).max(1);
     let whole_feed = common::env_number("BENCH_WHOLE_FEED", 0u8) == 1;
-    common::drop_database(&url).await?;
-    let store = Store::connect(&ConnectOptions {
-        database_url: url.clone(),
-        ..ConnectOptions::default()
-    })
-    .await?;
+    let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
     let token = store.create_token("bench").await?;
     store.close().await;
 

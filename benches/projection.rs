@@ -22,7 +22,7 @@ mod common;
 use chrono::Utc;
 use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
 use storyline::domain::StoryId;
-use storyline::store::{ConnectOptions, EventMetadata, NewEvent, Store};
+use storyline::store::{EventMetadata, NewEvent, Store};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_projection";
 
@@ -114,15 +114,8 @@ fn peak_memory_kib() -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let rebuild_events: usize = common::env_number("BENCH_REBUILD_EVENTS", 1_000_000);
-    common::drop_database(&url).await?;
-    let store = Store::connect(&ConnectOptions {
-        database_url: url.clone(),
-        max_connections: 8,
-        ..ConnectOptions::default()
-    })
-    .await?;
+    let (url, store) = common::fresh_store(DEFAULT_URL, 8).await?;
     let meta = EventMetadata::by("bench");
     println!("storyline projection bench, database {url}");
 

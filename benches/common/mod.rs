@@ -158,3 +158,20 @@ pub async fn start_server(
     }
     anyhow::bail!("the server did not become ready")
 }
+
+/// The bench's database (`BENCH_DATABASE_URL`, else `default_url`), dropped
+/// and created afresh, and a store on it with `max_connections`.
+pub async fn fresh_store(
+    default_url: &str,
+    max_connections: u32,
+) -> anyhow::Result<(String, storyline::store::Store)> {
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| default_url.to_owned());
+    drop_database(&url).await?;
+    let store = storyline::store::Store::connect(&storyline::store::ConnectOptions {
+        database_url: url.clone(),
+        max_connections,
+        ..storyline::store::ConnectOptions::default()
+    })
+    .await?;
+    Ok((url, store))
+}
