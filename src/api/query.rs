@@ -34,6 +34,42 @@ pub(super) fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
 /// Stories whose folded snapshot is kept in memory, the most recently read.
 const CACHED_SNAPSHOTS: usize = 1024;
 
+/// The most developments the kept snapshots may hold together (about 100 MB
+/// of typical developments): one long story must not crowd memory.
+const CACHED_DEVELOPMENTS: usize = 100_000;
+
+/// Snapshots by (story, version), and how many developments they hold.
+struct SnapshotCache {
+    folds: LruCache<(StoryId, Version), Arc<StoryFold>>,
+    developments: usize,
+}
+
+impl SnapshotCache {
+    fn weight(fold: &StoryFold) -> usize {
+        fold.developments.len() + fold.retracted.len() + 1
+    }
+
+    /// Keeps `fold`, dropping the least recently read ones beyond either
+    /// bound.
+    fn keep(&mut self, fold: Arc<StoryFold>) {
+        let weight = SnapshotCache::weight(&fold);
+        if weight > CACHED_DEVELOPMENTS {
+            return;
+        }
+        self.developments += weight;
+        let key = (fold.story_id, fold.version);
+        if let Some((_, old)) = self.folds.push(key, fold) {
+            self.developments -= SnapshotCache::weight(&old);
+        }
+        while self.developments > CACHED_DEVELOPMENTS {
+            match self.folds.pop_lru() {
+                Some((_, old)) => self.developments -= SnapshotCache::weight(&old),
+                None => break,
+            }
+        }
+    }
+}
+
 /// Loads the snapshots of every story a response shows in one batch, so a
 /// page of stories costs the same few statements however long it is. A
 /// snapshot is keyed by its story's version: events never change, so the
@@ -41,7 +77,7 @@ const CACHED_SNAPSHOTS: usize = 1024;
 /// the story moves on.
 pub struct SnapshotLoader {
     store: Store,
-    cache: Mutex<LruCache<(StoryId, Version), Arc<StoryFold>>>,
+    cache: Mutex<SnapshotCache>,
 }
 
 impl SnapshotLoader {
@@ -49,11 +85,14 @@ impl SnapshotLoader {
         let capacity = NonZeroUsize::new(CACHED_SNAPSHOTS).unwrap_or(NonZeroUsize::MIN);
         SnapshotLoader {
             store,
-            cache: Mutex::new(LruCache::new(capacity)),
+            cache: Mutex::new(SnapshotCache {
+                folds: LruCache::new(capacity),
+                developments: 0,
+            }),
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, LruCache<(StoryId, Version), Arc<StoryFold>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, SnapshotCache> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -71,7 +110,7 @@ impl Loader<(StoryId, Version)> for SnapshotLoader {
         {
             let mut cache = self.cache();
             for key in keys {
-                match cache.get(key) {
+                match cache.folds.get(key) {
                     Some(fold) => {
                         found.insert(*key, fold.clone());
                     }
@@ -86,7 +125,7 @@ impl Loader<(StoryId, Version)> for SnapshotLoader {
         let mut cache = self.cache();
         for (id, fold) in loaded {
             let fold = Arc::new(fold);
-            cache.put((id, fold.version), fold.clone());
+            cache.keep(fold.clone());
             // Asked for at the version its header showed; the story may
             // have moved on since, and the newer state is as good an answer.
             for key in keys.iter().filter(|key| key.0 == id) {
@@ -462,5 +501,41 @@ impl StoryConnection {
     /// The number of stories the filters keep, whatever the page.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         Ok(count_as_int(store(ctx)?.count_stories(&self.filter).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(version: i32) -> Arc<StoryFold> {
+        let mut fold = StoryFold::empty(StoryId(Uuid::nil()));
+        fold.version = Version(version);
+        Arc::new(fold)
+    }
+
+    #[test]
+    fn the_snapshot_cache_counts_what_it_holds_through_replacement_and_eviction() {
+        let mut cache = SnapshotCache {
+            folds: LruCache::new(NonZeroUsize::new(2).unwrap()),
+            developments: 0,
+        };
+        cache.keep(fold(1));
+        cache.keep(fold(1));
+        assert_eq!(
+            cache.developments, 1,
+            "a replaced fold is no longer counted"
+        );
+        cache.keep(fold(2));
+        cache.keep(fold(3));
+        assert_eq!(cache.folds.len(), 2);
+        assert_eq!(
+            cache.developments, 2,
+            "an evicted fold is no longer counted"
+        );
+        assert!(cache
+            .folds
+            .get(&(StoryId(Uuid::nil()), Version(1)))
+            .is_none());
     }
 }
