@@ -22,7 +22,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_api";
 const LISTEN: &str = "127.0.0.1:18081";
@@ -89,23 +89,6 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-async fn post(
-    client: &reqwest::Client,
-    api: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let mut request = client.post(api).json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response: Value = request.send().await?.json().await?;
-    if let Some(errors) = response.get("errors") {
-        anyhow::bail!("GraphQL errors: {errors}");
-    }
-    Ok(response)
-}
-
 /// A POST of a body serialized once, answered without errors: the load
 /// generator's own work kept as small as pgbench's, so that the two cores
 /// go to the server and Postgres.
@@ -148,7 +131,7 @@ async fn report_developments_per_second(
         .map(|i| {
             let (client, api, token) = (client.clone(), api.clone(), token.to_owned());
             tokio::spawn(async move {
-                let opened = post(&client, &api, Some(&token), &json!({
+                let opened = common::post_graphql(&client, &api, Some(&token), &json!({
                     "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
                     "variables": {"input": {"slug": format!("bench-{i}-{}", uuid::Uuid::now_v7().simple()),
                                             "title": "Bench story"}}
@@ -194,7 +177,7 @@ async fn snapshot_reads(
     let body = Arc::new(json!({ "query": SNAPSHOT_QUERY }));
     // Warm up: connections open, statements prepared.
     for _ in 0..50 {
-        post(client, api, None, &body).await?;
+        common::post_graphql(client, api, None, &body).await?;
     }
     let started = Instant::now();
     let deadline = started + duration;
@@ -206,7 +189,7 @@ async fn snapshot_reads(
                 let mut errors = 0usize;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match post(&client, &api, None, &body).await {
+                    match common::post_graphql(&client, &api, None, &body).await {
                         Ok(_) => latencies.push(sent.elapsed()),
                         Err(_) => errors += 1,
                     }

@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
 
     let mut stories = Vec::new();
     for i in 0..story_count {
-        let opened = post(&client, &api, &token, json!({
+        let opened = common::post_graphql(&client, &api, Some(&token), &json!({
             "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
             "variables": {"input": {"slug": format!("live-{i}"), "title": "Live bench"}}
         }))
@@ -106,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
                 "variables": {"story": story, "input": {"headline": format!("n{n}"),
                               "occurredAt": "2024-01-01T00:00:00Z"}}
             });
-            let response = post(&client, &api, &token, body).await?;
+            let response = common::post_graphql(&client, &api, Some(&token), &body).await?;
             let at = Instant::now();
             if let Some(id) = response["data"]["reportDevelopment"]["events"][0]["id"].as_str() {
                 answered
@@ -168,26 +168,6 @@ async fn main() -> anyhow::Result<()> {
         None => println!("server peak resident memory: unknown (no /proc)"),
     }
     Ok(())
-}
-
-async fn post(
-    client: &reqwest::Client,
-    api: &str,
-    token: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let response: Value = client
-        .post(api)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?
-        .json()
-        .await?;
-    if let Some(errors) = response.get("errors") {
-        anyhow::bail!("GraphQL errors: {errors}");
-    }
-    Ok(response)
 }
 
 /// One subscriber on its own socket; records each event id it receives.

@@ -175,3 +175,22 @@ pub async fn fresh_store(
     .await?;
     Ok((url, store))
 }
+
+/// POSTs a GraphQL request (with a bearer token when given); its JSON answer,
+/// or an error when it carries GraphQL errors.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    api: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let mut request = client.post(api).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response: serde_json::Value = request.send().await?.json().await?;
+    if let Some(errors) = response.get("errors") {
+        anyhow::bail!("GraphQL errors: {errors}");
+    }
+    Ok(response)
+}

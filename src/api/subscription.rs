@@ -107,7 +107,7 @@ impl Feed {
             }
             match self.live.next().await? {
                 LiveItem::Event(event) => {
-                    if event.position > self.delivered && self.wants(&event) {
+                    if event.position > self.delivered && self.filter.admits(&event) {
                         self.ready.push_back(event);
                     }
                 }
@@ -132,12 +132,6 @@ impl Feed {
         }
         self.ready.extend(events.into_iter().map(Arc::new));
         Ok(())
-    }
-
-    fn wants(&self, event: &RecordedEvent) -> bool {
-        self.filter
-            .story
-            .is_none_or(|story| story == event.story_id)
     }
 
     fn end_with(&mut self, error: ApiError) -> async_graphql::Error {

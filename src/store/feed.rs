@@ -59,6 +59,16 @@ impl FeedFilter {
             types: None,
         }
     }
+
+    /// Whether `event` passes the filter: what [`Store::read_feed`]'s
+    /// conditions select, for events that arrive without a query (live).
+    pub fn admits(&self, event: &RecordedEvent) -> bool {
+        self.story.is_none_or(|story| story == event.story_id)
+            && self
+                .types
+                .as_ref()
+                .is_none_or(|types| types.contains(&event.event_type))
+    }
 }
 
 /// Which events of a story's history to read. Empty fields do not filter.
