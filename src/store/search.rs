@@ -41,25 +41,29 @@ macro_rules! search_row {
 }
 
 /// Recomputes the rows of the developments in `$1`/`$2` (story, development).
+/// Each is looked up by its key (LIMIT 1 keeps the planner from turning a
+/// few hundred lookups into a hash join over every development).
 const UPSERT_TOUCHED: &str = concat!(
     "INSERT INTO story_search (story_id, development_id, search, actor_names)
      SELECT d.story_id, d.development_id, ",
     search_row!(),
-    " FROM story_developments d
-     JOIN unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
-       ON d.story_id = t.story_id AND d.development_id = t.development_id
-     WHERE d.retracted_in_version IS NULL
+    " FROM unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
+     CROSS JOIN LATERAL (
+         SELECT * FROM story_developments d
+         WHERE d.story_id = t.story_id AND d.development_id = t.development_id
+           AND d.retracted_in_version IS NULL
+         LIMIT 1
+     ) AS d
      ON CONFLICT (story_id, development_id)
      DO UPDATE SET search = EXCLUDED.search, actor_names = EXCLUDED.actor_names"
 );
 
-/// Drops the rows of touched developments that are retracted.
+/// Drops the rows of retracted developments (`$1`/`$2`: story,
+/// development); a retraction is final, so no snapshot check is needed.
 const DROP_RETRACTED: &str = "
     DELETE FROM story_search s
-    USING story_developments d, unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
-    WHERE d.story_id = t.story_id AND d.development_id = t.development_id
-      AND d.retracted_in_version IS NOT NULL
-      AND s.story_id = d.story_id AND s.development_id = d.development_id";
+    USING unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
+    WHERE s.story_id = t.story_id AND s.development_id = t.development_id";
 
 /// The whole table from the snapshot, for rebuild (inside its transaction).
 pub(super) const REBUILD_SEARCH: [&str; 2] = [
@@ -83,6 +87,17 @@ struct Touched {
     position: i64,
     story_id: Uuid,
     development_id: Option<Uuid>,
+    retracted: bool,
+}
+
+/// The (story, development) pairs of `events` that `keep` admits, as the
+/// two arrays the statements take.
+fn pairs(events: &[Touched], keep: impl Fn(&Touched) -> bool) -> (Vec<Uuid>, Vec<Uuid>) {
+    events
+        .iter()
+        .filter(|e| keep(e))
+        .filter_map(|e| e.development_id.map(|d| (e.story_id, d)))
+        .unzip()
 }
 
 impl Store {
@@ -104,7 +119,8 @@ impl Store {
             "SELECT position, story_id,
                     CASE WHEN type IN ('DevelopmentReported', 'DevelopmentCorrected',
                                        'DevelopmentRetracted')
-                         THEN (payload ->> 'developmentId')::uuid END AS development_id
+                         THEN (payload ->> 'developmentId')::uuid END AS development_id,
+                    type = 'DevelopmentRetracted' AS retracted
              FROM events
              WHERE position > $1 AND position < {FIRST_UNSETTLED_POSITION}
              ORDER BY position LIMIT $2"
@@ -117,18 +133,19 @@ impl Store {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(0);
         };
-        let (stories, developments): (Vec<Uuid>, Vec<Uuid>) = events
-            .iter()
-            .filter_map(|e| e.development_id.map(|d| (e.story_id, d)))
-            .unzip();
-        if !stories.is_empty() {
-            for statement in [UPSERT_TOUCHED, DROP_RETRACTED] {
-                sqlx::query(statement)
-                    .bind(&stories)
-                    .bind(&developments)
-                    .execute(&mut *tx)
-                    .await?;
+        let touched = pairs(&events, |_| true);
+        let retracted = pairs(&events, |e| e.retracted);
+        for (statement, (stories, developments)) in
+            [(UPSERT_TOUCHED, touched), (DROP_RETRACTED, retracted)]
+        {
+            if stories.is_empty() {
+                continue;
             }
+            sqlx::query(statement)
+                .bind(&stories)
+                .bind(&developments)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("UPDATE projector_checkpoints SET position = $2 WHERE projector = $1")
             .bind(PROJECTOR)
@@ -146,9 +163,11 @@ impl Store {
         self.project_pending_search().await
     }
 
-    /// Steps until no settled event is left.
+    /// Steps until no settled event is left. A step that read less than a
+    /// full step reached the settled end of the feed: stepping again at once
+    /// would spin on the few events committed meanwhile.
     async fn project_pending_search(&self) -> Result<(), StoreError> {
-        while self.project_search_step().await? > 0 {}
+        while self.project_search_step().await? == STEP_EVENTS as usize {}
         Ok(())
     }
 
