@@ -60,8 +60,11 @@ pub async fn opened_story(store: &Store) -> StoryId {
     story
 }
 
-/// Awaits spawned tasks in order, failing the test if one panicked.
+/// Awaits spawned tasks in order, failing the test if one panicked. Every
+/// task is spawned before the first is awaited, so a lazy iterator of
+/// `tokio::spawn`s still runs them side by side.
 pub async fn join_all<T>(handles: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let handles: Vec<_> = handles.into_iter().collect();
     let mut results = Vec::new();
     for handle in handles {
         results.push(handle.await.expect("task did not panic"));
