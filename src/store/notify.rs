@@ -28,7 +28,7 @@ const QUEUE_CAPACITY: usize = 4096;
 /// How long a wake-up waits for others to share its NOTIFY statement. At 8
 /// busy writers one statement per append cost a tenth of the append rate;
 /// a millisecond is nothing next to a live reader's latency budget.
-const COALESCING_WINDOW: Duration = Duration::from_millis(1);
+const COALESCING_WINDOW: Duration = Duration::from_millis(5);
 
 enum Message {
     Wake(StoryId),
