@@ -14,6 +14,8 @@
 //! - the snapshot query of the demo story at 32 concurrent connections:
 //!   requests/s and p50/p99 latency (targets: 3,000 req/s, p99 ≤ 20 ms).
 //!
+//! `BENCH_ONLY=appends` or `BENCH_ONLY=reads` measures one of the two.
+//!
 //! The load generator (reqwest) runs on the same two cores as the server
 //! and Postgres, so the figures are a floor.
 
@@ -57,10 +59,20 @@ async fn main() -> anyhow::Result<()> {
     let api = Arc::new(format!("{base}/graphql"));
     println!("storyline API bench: {seconds} s per figure, database {url}");
 
-    let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
-    let appends = report_developments_per_second(&client, &api, &token, 8, duration).await?;
-    let reads = snapshot_reads(&client, &api, 32, duration).await?;
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "reads" {
+        let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
+        let appends = report_developments_per_second(&client, &api, &token, 8, duration).await?;
+        print_appends(appends, raw);
+    }
+    if only != "appends" {
+        let reads = snapshot_reads(&client, &api, 32, duration).await?;
+        print_reads(&reads);
+    }
+    Ok(())
+}
 
+fn print_appends(appends: f64, raw: f64) {
     println!();
     println!(
         "reportDevelopment over HTTP, 8 clients: {appends:>8.0} events/s; \
@@ -68,6 +80,9 @@ async fn main() -> anyhow::Result<()> {
         appends / raw,
         verdict(appends / raw >= 0.5)
     );
+}
+
+fn print_reads(reads: &Reads) {
     println!(
         "snapshot query, 32 connections: {:>8.0} req/s (target ≥ 3,000: {}), p50 {:.1} ms, \
          p99 {:.1} ms (target ≤ 20 ms: {}), {} errors",
@@ -78,7 +93,6 @@ async fn main() -> anyhow::Result<()> {
         verdict(reads.p99_ms <= 20.0),
         reads.errors
     );
-    Ok(())
 }
 
 fn verdict(met: bool) -> &'static str {

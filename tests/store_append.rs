@@ -273,3 +273,87 @@ async fn read_stream_returns_the_requested_version_range(pool: sqlx::PgPool) {
         .unwrap()
         .is_empty());
 }
+
+/// Reports one development to each story at once; the outcome of each.
+async fn report_to_each_at_once(
+    store: &Store,
+    appends: Vec<(StoryId, NewEvent)>,
+) -> Vec<Result<storyline::store::AppendOutcome, StoreError>> {
+    let tasks = appends.into_iter().map(|(story, event)| {
+        let store = store.clone();
+        tokio::spawn(async move { store.append(story, None, &[event], &by_tester()).await })
+    });
+    join_all(tasks).await
+}
+
+#[sqlx::test]
+async fn concurrent_reports_to_many_stories_all_land_and_share_transactions(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool, connect, 8).await;
+    let mut stories = Vec::new();
+    for _ in 0..32 {
+        stories.push(opened_story(&store).await);
+    }
+    let appends = stories
+        .iter()
+        .map(|&story| (story, development("at once")))
+        .collect();
+    let results = report_to_each_at_once(&store, appends).await;
+    let mut transactions = std::collections::HashSet::new();
+    for result in results {
+        let outcome = result.expect("every append lands");
+        let event = &outcome.events[0];
+        assert_eq!(event.version, Version(2));
+        // A position's high bits are its transaction's id.
+        transactions.insert(event.position.0 >> 16);
+    }
+    for story in stories {
+        assert_eq!(store.current_version(story).await.unwrap(), Version(2));
+    }
+    assert!(
+        transactions.len() < 32,
+        "32 appends handed in at once commit in fewer transactions, got {}",
+        transactions.len()
+    );
+}
+
+#[sqlx::test]
+async fn an_append_that_breaks_a_rule_fails_alone_and_the_others_beside_it_land(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool, connect, 8).await;
+    let mut appends = Vec::new();
+    let mut reused = Vec::new();
+    for i in 0..16 {
+        let story = opened_story(&store).await;
+        let mut event = development("fresh");
+        if i % 4 == 0 {
+            // Report the same development id again: a rule of the fold.
+            let first = development("first");
+            store
+                .append(story, None, std::slice::from_ref(&first), &by_tester())
+                .await
+                .unwrap();
+            event.payload["developmentId"] = first.payload["developmentId"].clone();
+            reused.push(story);
+        }
+        appends.push((story, event));
+    }
+    let stories: Vec<StoryId> = appends.iter().map(|(story, _)| *story).collect();
+    let results = report_to_each_at_once(&store, appends).await;
+    for (story, result) in stories.into_iter().zip(results) {
+        if reused.contains(&story) {
+            assert!(
+                matches!(result, Err(StoreError::Rule(_))),
+                "a reused development id is refused: {result:?}"
+            );
+            assert_eq!(store.current_version(story).await.unwrap(), Version(2));
+        } else {
+            assert!(result.is_ok(), "its neighbours land: {result:?}");
+            assert_eq!(store.current_version(story).await.unwrap(), Version(2));
+        }
+    }
+}

@@ -1,6 +1,11 @@
 //! Tokens: created once, stored hashed, revocable.
 
-use storyline::store::{Store, TokenError};
+mod common;
+
+use storyline::domain::events::{StoryEvent, StoryStatusChanged};
+use storyline::domain::model::StoryStatus;
+use storyline::domain::Version;
+use storyline::store::{EventMetadata, NewEvent, Store, StoreError, TokenError};
 
 #[sqlx::test]
 async fn a_created_token_authenticates_as_its_name_until_revoked(pool: sqlx::PgPool) {
@@ -53,4 +58,49 @@ async fn unknown_tokens_and_names_are_refused(pool: sqlx::PgPool) {
         store.create_token("   ").await,
         Err(TokenError::EmptyName)
     ));
+}
+
+#[sqlx::test]
+async fn appends_with_a_token_revoked_after_it_was_seen_are_refused_and_write_nothing(
+    pool: sqlx::PgPool,
+) {
+    let store = Store::from_pool(pool);
+    let story = common::opened_story(&store).await;
+    let token = store.create_token("desk").await.unwrap();
+    let credential = store.credential(&token).await.unwrap().expect("live");
+    assert_eq!(credential.principal.name, "desk");
+    let by_desk = EventMetadata::by("desk");
+    store
+        .append_as(
+            &credential,
+            story,
+            None,
+            &[common::development("seen")],
+            &by_desk,
+        )
+        .await
+        .expect("a live token appends");
+
+    store.revoke_token("desk").await.unwrap();
+    // The name stays known; liveness is checked by the append itself.
+    let known = store.credential(&token).await.unwrap().expect("name known");
+    let status = StoryEvent::StoryStatusChanged(StoryStatusChanged {
+        schema_version: 1,
+        status: StoryStatus::Concluded,
+        reason: None,
+    });
+    for event in [
+        common::development("after revocation"),
+        NewEvent::from_event(&status, None),
+    ] {
+        let refused = store
+            .append_as(&known, story, None, &[event], &by_desk)
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::TokenNotLive)),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(store.current_version(story).await.unwrap(), Version(2));
+    assert!(store.credential("sl_never_issued").await.unwrap().is_none());
 }

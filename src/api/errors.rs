@@ -101,10 +101,15 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%error, "request gave up");
                 ApiError::Internal("the database is busy; retry the request")
             }
+            StoreError::TokenNotLive => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
             StoreError::Database(_) => internal(&error),
         }
     }
 }
+
+/// Why a token does not authenticate; the same words whether it was never
+/// issued or was revoked, so that the answer tells a guesser nothing.
+pub const TOKEN_NOT_LIVE: &str = "the token is unknown or revoked";
 
 impl From<TokenError> for ApiError {
     fn from(error: TokenError) -> Self {

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object};
 use uuid::Uuid;
 
-use super::errors::{ApiError, ApiResult};
+use super::errors::{ApiError, ApiResult, TOKEN_NOT_LIVE};
 use super::inputs::{DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus};
 use super::query::{store, Story};
 use super::types::Event;
@@ -13,14 +13,15 @@ use crate::domain::events::{
 };
 use crate::domain::{EventId, StoryId, Version};
 use crate::metrics::{AppendCount, Metrics};
-use crate::store::{EventMetadata, NewEvent, Principal};
+use crate::store::{Credential, EventMetadata, NewEvent};
 
 /// The bearer token of the request, if it carried one.
 #[derive(Debug, Clone, Default)]
 pub struct BearerToken(pub Option<String>);
 
-/// Who is calling: a live token's name, or UNAUTHENTICATED.
-async fn principal(ctx: &Context<'_>) -> ApiResult<Principal> {
+/// Who is calling: a token seen live, or UNAUTHENTICATED. The append
+/// checks again that it is live.
+async fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
     let token = ctx
         .data_opt::<BearerToken>()
         .and_then(|t| t.0.as_deref())
@@ -28,9 +29,9 @@ async fn principal(ctx: &Context<'_>) -> ApiResult<Principal> {
             "mutations need an `Authorization: Bearer <token>` header",
         ))?;
     store(ctx)?
-        .authenticate(token)
+        .credential(token)
         .await?
-        .ok_or(ApiError::Unauthenticated("the token is unknown or revoked"))
+        .ok_or(ApiError::Unauthenticated(TOKEN_NOT_LIVE))
 }
 
 /// One event to append, as a mutation decided it.
@@ -52,7 +53,7 @@ impl Command {
     }
 
     async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
-        let principal = principal(ctx).await?;
+        let credential = credential(ctx).await?;
         let expected = match self.expected_version {
             Some(v) if v < 0 => {
                 return Err(ApiError::bad_input("expectedVersion must not be negative"))
@@ -67,11 +68,11 @@ impl Command {
         };
         let metadata = EventMetadata {
             source: Some("graphql".into()),
-            ..EventMetadata::by(principal.name)
+            ..EventMetadata::by(credential.principal.name.clone())
         };
         let store = store(ctx)?;
         let outcome = store
-            .append(self.story, expected, &[new_event], &metadata)
+            .append_as(&credential, self.story, expected, &[new_event], &metadata)
             .await?;
         // Read-your-writes: the append statement updated the story row; a
         // retry shows the story as it is now, read when asked for.

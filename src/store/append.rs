@@ -11,11 +11,13 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::batch::{Batched, Placement, Submission};
 use super::feed::{EventRow, EVENT_COLUMNS};
 use super::snapshot::{
     project, project_corrected, project_opened, project_reported, project_retracted,
     project_status, Projected,
 };
+use super::tokens::{Credential, TokenDigest};
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
 use crate::domain::events::StoryEvent;
 use crate::domain::fold::{apply, StoryFold};
@@ -36,37 +38,55 @@ const MAX_ATTEMPTS: usize = 64;
 
 /// The story's head (latest version, its position and recorded time) and the
 /// recorded time of this append, which never goes back within a story even
-/// if the clock does. `$1` is the story.
+/// if the clock does. `$story` is the story; a FROM item follows.
 macro_rules! story_head {
-    () => {
-        "FROM (SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
-         LEFT JOIN LATERAL (
-             SELECT version, recorded_at, position
-             FROM events WHERE story_id = $1
-             ORDER BY version DESC LIMIT 1
-         ) AS head ON true
-         CROSS JOIN LATERAL (
-             SELECT greatest(statement_timestamp(), head.recorded_at) AS recorded_at
-         ) AS now_ "
+    ($story:literal) => {
+        concat!(
+            "(SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
+             LEFT JOIN LATERAL (
+                 SELECT version, recorded_at, position
+                 FROM events WHERE story_id = ",
+            $story,
+            "    ORDER BY version DESC LIMIT 1
+             ) AS head ON true
+             CROSS JOIN LATERAL (
+                 SELECT greatest(statement_timestamp(), head.recorded_at) AS recorded_at
+             ) AS now_ "
+        )
     };
 }
 
-/// `$2` is the expected version, or NULL. A used event id is left to the
-/// unique index: checking first would cost every append an index probe to
-/// spare the rare retry an aborted insert. The last condition keeps a
-/// stream's positions in version order: only a transaction whose id was
-/// taken before it read the head could break it, and it is refused.
+/// `$expected` is the expected version, or NULL; `$token` the digest of the
+/// caller's token, or NULL for a trusted caller (the CLI), and must be live.
+/// A used event id is left to the unique index: checking first would cost
+/// every append an index probe to spare the rare retry an aborted insert.
+/// The position condition keeps a stream's positions in version order: only
+/// a transaction whose id was taken before it read the head could break it,
+/// and it is refused.
 macro_rules! append_guards {
-    () => {
-        "WHERE ($2::int IS NULL OR coalesce(head.version, 0) = $2)
-          AND xact.base > coalesce(head.position, 0) "
+    ($expected:literal, $token:literal) => {
+        concat!(
+            "WHERE (",
+            $expected,
+            "::int IS NULL OR coalesce(head.version, 0) = ",
+            $expected,
+            ")
+               AND xact.base > coalesce(head.position, 0)
+               AND (",
+            $token,
+            "::bytea IS NULL OR (
+                   SELECT revoked_at IS NULL FROM tokens WHERE hash = ",
+            $token,
+            ")) "
+        )
     };
 }
 
 /// One event, with the fold's rule for its type checked in the same
 /// snapshot as the head, and its projection written by the same statement.
 /// `$6` is the payload; `$7` the event's occurredAt, or NULL to derive it
-/// with `$occurred` (NULL there too: it occurs when it is recorded).
+/// with `$occurred` (NULL there too: it occurs when it is recorded); `$9`
+/// the caller's token digest or NULL.
 macro_rules! append_one {
     ($rule:expr, $projection:expr) => {
         append_one!($rule, $projection, "NULL")
@@ -79,9 +99,9 @@ macro_rules! append_one {
                 SELECT xact.base, $3, $1, coalesce(head.version, 0) + 1, $4, $5, $6, $8,
                        coalesce($7, ",
             $occurred,
-            ", now_.recorded_at), now_.recorded_at ",
-            story_head!(),
-            append_guards!(),
+            ", now_.recorded_at), now_.recorded_at FROM ",
+            story_head!("$1"),
+            append_guards!("$2", "$9"),
             $rule,
             " RETURNING story_id, version, type, payload, position, occurred_at, recorded_at
             ) ",
@@ -149,23 +169,42 @@ const APPEND_MANY_SQL: &str = concat!(
                          payload, metadata, occurred_at, recorded_at)
      SELECT xact.base + e.ord - 1, e.id, $1, coalesce(head.version, 0) + e.ord::int,
             e.type, e.schema_version, e.payload, $8,
-            coalesce(e.occurred_at, now_.recorded_at), now_.recorded_at ",
-    story_head!(),
+            coalesce(e.occurred_at, now_.recorded_at), now_.recorded_at FROM ",
+    story_head!("$1"),
     "CROSS JOIN unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[])
          WITH ORDINALITY AS e(id, type, schema_version, payload, occurred_at, ord) ",
-    append_guards!(),
+    append_guards!("$2", "$9"),
     "RETURNING position, version, occurred_at, recorded_at"
 );
 
-/// What the database decided for one appended event; the rest the caller
-/// sent, so it is not shipped back.
-#[derive(sqlx::FromRow)]
-struct Placement {
-    position: i64,
-    version: i32,
-    occurred_at: DateTime<Utc>,
-    recorded_at: DateTime<Utc>,
-}
+/// One DevelopmentReported event for each of several stories, in one
+/// statement (see `batch.rs`). Parallel arrays, one element per append:
+/// story, expected version, event id, schema version, payload and metadata
+/// as JSON text, occurredAt, token digest. Returns the appends that passed
+/// their checks, by event id.
+pub(super) const APPEND_REPORTED_BATCH_SQL: &str = concat!(
+    "WITH p AS (
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::int[], $5::text[],
+                             $6::timestamptz[], $7::text[], $8::bytea[])
+            WITH ORDINALITY AS p(story, expected, id, schema_version, payload, occurred_at,
+                                 metadata, token, ord)
+     ), ins AS (
+        INSERT INTO events (position, id, story_id, version, type, schema_version,
+                            payload, metadata, occurred_at, recorded_at)
+        SELECT xact.base + p.ord - 1, p.id, p.story, coalesce(head.version, 0) + 1,
+               'DevelopmentReported', p.schema_version, p.payload::jsonb, p.metadata::jsonb,
+               coalesce(p.occurred_at, (p.payload::jsonb ->> 'occurredAt')::timestamptz,
+                        now_.recorded_at),
+               now_.recorded_at
+        FROM p CROSS JOIN ",
+    story_head!("p.story"),
+    append_guards!("p.expected", "p.token"),
+    " AND head.version IS NOT NULL
+        RETURNING id, story_id, version, type, payload, position, occurred_at, recorded_at
+     ) ",
+    project_reported!(),
+    " SELECT id, position, version, occurred_at, recorded_at FROM ins"
+);
 
 /// Why an append wrote nothing.
 enum Refusal {
@@ -188,10 +227,46 @@ impl Store {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<AppendOutcome, StoreError> {
+        self.append_checked(story, expected, events, metadata, None)
+            .await
+    }
+
+    /// [`Store::append`] on behalf of a token holder: nothing is appended
+    /// unless the token is still live when the append commits
+    /// ([`StoreError::TokenNotLive`]).
+    pub async fn append_as(
+        &self,
+        credential: &Credential,
+        story: StoryId,
+        expected: Option<Version>,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.append_checked(story, expected, events, metadata, Some(credential.digest))
+            .await
+    }
+
+    async fn append_checked(
+        &self,
+        story: StoryId,
+        expected: Option<Version>,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        token: Option<TokenDigest>,
+    ) -> Result<AppendOutcome, StoreError> {
         check_batch_size(events)?;
         let metadata = serde_json::to_value(metadata).map_err(sqlx::Error::decode)?;
-        for _ in 0..MAX_ATTEMPTS {
-            let inserted = self.insert(story, expected, events, &metadata).await;
+        let token = token.as_ref();
+        for attempt in 0..MAX_ATTEMPTS {
+            let inserted = match events {
+                // First in a batch with other writers' appends; on a retry,
+                // alone, so that a failing batch cannot keep failing it.
+                [event] if attempt == 0 && event.event_type == "DevelopmentReported" => {
+                    self.insert_in_batch(story, expected, event, &metadata, token)
+                        .await
+                }
+                _ => self.insert(story, expected, events, &metadata, token).await,
+            };
             match inserted {
                 Ok(mut placements) if placements.len() == events.len() => {
                     self.notifier.wake(story);
@@ -223,7 +298,7 @@ impl Store {
                 Err(e) if is_clash_with_concurrent_append(&e) => {}
                 Err(e) if is_slug_clash(&e) => {
                     // The same StoryOpened retried clashes on its slug too.
-                    return match self.explain_refusal(story, expected, events).await? {
+                    return match self.explain_refusal(story, expected, events, token).await? {
                         Refusal::Duplicate(stored) => Ok(AppendOutcome {
                             events: stored,
                             deduplicated: true,
@@ -234,7 +309,7 @@ impl Store {
                 }
                 Err(e) => return Err(e.into()),
             }
-            match self.explain_refusal(story, expected, events).await? {
+            match self.explain_refusal(story, expected, events, token).await? {
                 Refusal::Duplicate(stored) => {
                     return Ok(AppendOutcome {
                         events: stored,
@@ -248,6 +323,42 @@ impl Store {
         Err(StoreError::Contention)
     }
 
+    /// [`Store::insert`] of one reported development, in a batch with
+    /// other callers' (see `batch.rs`); alone if the batch fails.
+    async fn insert_in_batch(
+        &self,
+        story: StoryId,
+        expected: Option<Version>,
+        event: &NewEvent,
+        metadata: &serde_json::Value,
+        token: Option<&TokenDigest>,
+    ) -> Result<Vec<Placement>, sqlx::Error> {
+        let submission = Submission {
+            story: story.0,
+            expected: expected.map(|v| v.0),
+            id: event.id.0,
+            schema_version: event.schema_version,
+            payload: event.payload.to_string(),
+            occurred_at: event.occurred_at,
+            metadata: metadata.to_string(),
+            token: token.copied(),
+        };
+        match self.batcher.submit(submission).await {
+            Batched::Placed(placement) => Ok(vec![placement]),
+            Batched::NotPlaced => Ok(Vec::new()),
+            Batched::Failed => {
+                self.insert(
+                    story,
+                    expected,
+                    std::slice::from_ref(event),
+                    metadata,
+                    token,
+                )
+                .await
+            }
+        }
+    }
+
     /// Inserts the events at the story's head with their projection, or
     /// nothing if a check fails.
     async fn insert(
@@ -256,7 +367,9 @@ impl Store {
         expected: Option<Version>,
         events: &[NewEvent],
         metadata: &serde_json::Value,
+        token: Option<&TokenDigest>,
     ) -> Result<Vec<Placement>, sqlx::Error> {
+        let token = token.map(TokenDigest::as_bytes);
         if let [event] = events {
             let Some(sql) = append_one_sql(&event.event_type) else {
                 return Ok(Vec::new());
@@ -270,6 +383,7 @@ impl Store {
                 .bind(&event.payload)
                 .bind(event.occurred_at)
                 .bind(metadata)
+                .bind(token)
                 .fetch_all(&self.pool)
                 .await;
         }
@@ -284,6 +398,7 @@ impl Store {
             .bind(&columns.payloads)
             .bind(&columns.occurred_at)
             .bind(metadata)
+            .bind(token)
             .fetch_all(&mut *tx)
             .await?;
         if placements.len() != events.len() {
@@ -309,15 +424,22 @@ impl Store {
         Ok(placements)
     }
 
-    /// Works out why an append inserted nothing: its ids were used before
-    /// (a retry, or a misuse), or the story was not at the expected version,
-    /// or it lost a race and may simply try again.
+    /// Works out why an append inserted nothing: the caller's token is no
+    /// longer live, its ids were used before (a retry, or a misuse), or the
+    /// story was not at the expected version, or it lost a race and may
+    /// simply try again.
     async fn explain_refusal(
         &self,
         story: StoryId,
         expected: Option<Version>,
         events: &[NewEvent],
+        token: Option<&TokenDigest>,
     ) -> Result<Refusal, StoreError> {
+        if let Some(token) = token {
+            if !self.is_live(token).await? {
+                return Ok(Refusal::Failed(StoreError::TokenNotLive));
+            }
+        }
         let columns = Columns::of(events);
         let used: Vec<(Uuid, bool)> = sqlx::query_as(
             r#"

@@ -1,6 +1,7 @@
 //! Every SQL statement of storyline lives under this module.
 
 mod append;
+mod batch;
 mod feed;
 mod live;
 mod notify;
@@ -29,7 +30,7 @@ pub use live::{LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use snapshot::RebuildReport;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
-pub use tokens::{Principal, TokenError};
+pub use tokens::{Credential, Principal, TokenDigest, TokenError};
 
 /// The default database of the server and the CLI.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline";
@@ -59,6 +60,8 @@ pub enum StoreError {
     NotSettled,
     #[error("the story is under heavy contention; retry the append")]
     Contention,
+    #[error("the token is unknown or revoked")]
+    TokenNotLive,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -184,6 +187,8 @@ pub const DEFAULT_SNAPSHOT_EVERY: u32 = 100;
 pub struct Store {
     pool: PgPool,
     notifier: notify::Notifier,
+    batcher: batch::Batcher,
+    known_tokens: tokens::KnownTokens,
     snapshot_every: i32,
     recent_folds: replay::RecentFolds,
 }
@@ -208,12 +213,16 @@ impl Store {
     }
 
     /// Wraps an existing pool (tests get theirs from `#[sqlx::test]`). Must
-    /// be called inside a Tokio runtime: it starts the notifier task.
+    /// be called inside a Tokio runtime: it starts the notifier and the append
+    /// batcher.
     pub fn from_pool(pool: PgPool) -> Store {
         let notifier = notify::Notifier::start(pool.clone());
+        let batcher = batch::Batcher::start(&pool, append::APPEND_REPORTED_BATCH_SQL);
         Store {
             pool,
             notifier,
+            batcher,
+            known_tokens: tokens::KnownTokens::new(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
             recent_folds: replay::RecentFolds::new(),
         }
@@ -253,6 +262,7 @@ impl Store {
     /// Closes the pool after flushing notifications.
     pub async fn close(&self) {
         self.flush_notifications().await;
+        self.batcher.close().await;
         self.pool.close().await;
     }
 }

@@ -3,7 +3,17 @@
 //! A token is 32 random bytes, shown once. Only its SHA-256 digest is stored:
 //! the token has full entropy, so a slow password hash would add latency to
 //! every request and no protection.
+//!
+//! A mutation does not look its token up before appending: the append
+//! statement itself checks that the token is live, in the same snapshot as
+//! its insert, so a revoked token fails from the next append on without a
+//! round trip of its own. Only the token's name (which never changes for a
+//! given token) is looked up once and kept.
 
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -11,10 +21,63 @@ use super::{Store, StoreError};
 
 const TOKEN_PREFIX: &str = "sl_";
 
+/// How many tokens' names a process keeps.
+const KNOWN_TOKENS: usize = 1024;
+
 /// The authenticated caller; its name goes into every event's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub name: String,
+}
+
+/// The stored form of a token: its SHA-256 digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenDigest([u8; 32]);
+
+impl TokenDigest {
+    pub fn of(token: &str) -> TokenDigest {
+        TokenDigest(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A token that was live when first seen, with its name. Appends made with
+/// it check again that it is still live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub principal: Principal,
+    pub(super) digest: TokenDigest,
+}
+
+/// Names of tokens seen live, by digest. A revoked token may stay here:
+/// every append re-checks liveness in SQL.
+#[derive(Clone)]
+pub(super) struct KnownTokens(Arc<Mutex<LruCache<TokenDigest, String>>>);
+
+impl KnownTokens {
+    pub(super) fn new() -> KnownTokens {
+        let capacity = NonZeroUsize::new(KNOWN_TOKENS).unwrap_or(NonZeroUsize::MIN);
+        KnownTokens(Arc::new(Mutex::new(LruCache::new(capacity))))
+    }
+
+    fn name_of(&self, digest: &TokenDigest) -> Option<String> {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.get(digest).cloned()
+    }
+
+    fn remember(&self, digest: TokenDigest, name: &str) {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        known.put(digest, name.to_owned());
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +111,7 @@ impl Store {
         let inserted = sqlx::query("INSERT INTO tokens (id, name, hash) VALUES ($1, $2, $3)")
             .bind(Uuid::now_v7())
             .bind(name)
-            .bind(digest(&token))
+            .bind(TokenDigest::of(&token).as_bytes())
             .execute(&self.pool)
             .await;
         match inserted {
@@ -78,12 +141,40 @@ impl Store {
     /// The principal behind a live token, or `None` for an unknown or revoked
     /// one.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>, StoreError> {
-        let name: Option<String> =
+        let digest = TokenDigest::of(token);
+        Ok(self.live_token_name(&digest).await?.map(|name| {
+            self.known_tokens.remember(digest, &name);
+            Principal { name }
+        }))
+    }
+
+    /// A credential for appending with `token`, or `None` for a token that
+    /// is unknown or revoked. Without a database round trip for a token seen
+    /// live before: [`Store::append_as`] checks it is still live.
+    pub async fn credential(&self, token: &str) -> Result<Option<Credential>, StoreError> {
+        let digest = TokenDigest::of(token);
+        let name = match self.known_tokens.name_of(&digest) {
+            Some(name) => Some(name),
+            None => self.authenticate(token).await?.map(|p| p.name),
+        };
+        Ok(name.map(|name| Credential {
+            principal: Principal { name },
+            digest,
+        }))
+    }
+
+    /// Whether the token behind `digest` is live now.
+    pub(super) async fn is_live(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+        Ok(self.live_token_name(digest).await?.is_some())
+    }
+
+    async fn live_token_name(&self, digest: &TokenDigest) -> Result<Option<String>, StoreError> {
+        Ok(
             sqlx::query_scalar("SELECT name FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
-                .bind(digest(token))
+                .bind(digest.as_bytes())
                 .fetch_optional(&self.pool)
-                .await?;
-        Ok(name.map(|name| Principal { name }))
+                .await?,
+        )
     }
 }
 
@@ -96,10 +187,6 @@ fn generate_token() -> Result<String, TokenError> {
         token.push_str(&format!("{byte:02x}"));
     }
     Ok(token)
-}
-
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 #[cfg(test)]
@@ -120,8 +207,8 @@ mod tests {
 
     #[test]
     fn digest_is_stable_and_not_the_token() {
-        assert_eq!(digest("sl_x"), digest("sl_x"));
-        assert_ne!(digest("sl_x"), b"sl_x".to_vec());
-        assert_eq!(digest("sl_x").len(), 32);
+        assert_eq!(TokenDigest::of("sl_x"), TokenDigest::of("sl_x"));
+        assert_ne!(TokenDigest::of("sl_x"), TokenDigest::of("sl_y"));
+        assert_ne!(TokenDigest::of("sl_x").as_bytes(), b"sl_x");
     }
 }
