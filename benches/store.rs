@@ -10,6 +10,10 @@
 //! same payload, same unique keys) into a plain table with a bigserial key,
 //! one statement per transaction: what Postgres itself can do on this
 //! machine right now. Each storyline figure is printed with its ratio to it.
+//!
+//! "1 event/call" is `Store::append` with one event per call; concurrent
+//! calls reporting developments share statements and commits
+//! (src/store/batch.rs), as concurrent API requests do.
 
 mod common;
 
@@ -60,19 +64,19 @@ async fn main() -> anyhow::Result<()> {
     let mut figures = Vec::new();
     for (name, writers, batch, baselines) in [
         (
-            "append, 1 event/tx, 1 writer",
+            "append, 1 event/call, 1 writer",
             1,
             1,
             vec![("prepared", None)],
         ),
         (
-            "append, 1 event/tx, 8 writers",
+            "append, 1 event/call, 8 writers",
             8,
             1,
             vec![("simple", Some(0.6)), ("prepared", None)],
         ),
         (
-            "append, 100 events/tx, 8 writers",
+            "append, 100 events/call, 8 writers",
             8,
             100,
             vec![("simple", Some(0.7)), ("prepared", None)],
