@@ -145,7 +145,7 @@ async fn dispatch(pool: PgPool, sql: &'static str, mut inbox: mpsc::Receiver<Pen
 }
 
 /// Up to `limit` appends from the front of `waiting`, no two for one
-/// story; the rest stay, in order, for later batches.
+/// story, ordered by story; the rest stay, in order, for later batches.
 fn take_one_per_story(waiting: &mut VecDeque<Pending>, limit: usize) -> Vec<Pending> {
     let mut stories = HashSet::new();
     let mut batch = Vec::new();
@@ -158,6 +158,9 @@ fn take_one_per_story(waiting: &mut VecDeque<Pending>, limit: usize) -> Vec<Pend
         }
     }
     *waiting = left;
+    // Batches from several servers lock story rows and version keys in the
+    // order of their rows: one order for all, so two can never deadlock.
+    batch.sort_unstable_by_key(|pending| pending.submission.story);
     batch
 }
 
@@ -205,4 +208,54 @@ async fn run_batch(pool: &PgPool, sql: &str, batch: Vec<Pending>) {
 
 fn column<'a, T>(submissions: &[&'a Submission], field: impl Fn(&'a Submission) -> T) -> Vec<T> {
     submissions.iter().map(|s| field(s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(story: u128, id: u128) -> Pending {
+        let (reply, _) = oneshot::channel();
+        Pending {
+            submission: Submission {
+                story: Uuid::from_u128(story),
+                expected: None,
+                id: Uuid::from_u128(id),
+                schema_version: 1,
+                payload: "{}".into(),
+                occurred_at: None,
+                metadata: "{}".into(),
+                token: None,
+            },
+            reply,
+        }
+    }
+
+    fn ids(appends: &[Pending]) -> Vec<u128> {
+        appends.iter().map(|p| p.submission.id.as_u128()).collect()
+    }
+
+    #[test]
+    fn a_batch_takes_one_append_per_story_in_story_order_and_leaves_the_rest_in_turn() {
+        let mut waiting: VecDeque<Pending> = [(9, 1), (3, 2), (9, 3), (5, 4), (3, 5), (9, 6)]
+            .into_iter()
+            .map(|(story, id)| pending(story, id))
+            .collect();
+        let batch = take_one_per_story(&mut waiting, 10);
+        assert_eq!(ids(&batch), [2, 4, 1], "stories 3, 5, 9");
+        let left: Vec<Pending> = waiting.drain(..).collect();
+        assert_eq!(
+            ids(&left),
+            [3, 5, 6],
+            "the same story's appends keep their turn"
+        );
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_its_limit() {
+        let mut waiting: VecDeque<Pending> = (0..5).map(|i| pending(i, i)).collect();
+        let batch = take_one_per_story(&mut waiting, 3);
+        assert_eq!(ids(&batch), [0, 1, 2]);
+        assert_eq!(waiting.len(), 2);
+    }
 }
