@@ -11,8 +11,9 @@
 //! one statement per transaction: what Postgres itself can do on this
 //! machine right now. Each storyline figure is printed with its ratio to it.
 //!
-//! "1 event/call" is `Store::append` with one event per call; concurrent
-//! calls reporting developments share statements and commits
+//! "1 event/tx" is `Store::append` with one event per call and grouping off,
+//! each append its own transaction; "grouped" is the default, where
+//! concurrent one-event reports share statements and commits
 //! (src/store/batch.rs), as concurrent API requests do.
 
 mod common;
@@ -62,23 +63,33 @@ async fn main() -> anyhow::Result<()> {
     // are the issue's, against "pgbench with an INSERT", i.e. its default
     // mode; prepared mode is shown for reference.
     let mut figures = Vec::new();
-    for (name, writers, batch, baselines) in [
+    for (name, writers, batch, grouped, baselines) in [
         (
-            "append, 1 event/call, 1 writer",
+            "append, 1 event/tx, 1 writer",
             1,
             1,
+            false,
             vec![("prepared", None)],
         ),
         (
-            "append, 1 event/call, 8 writers",
+            "append, 1 event/tx, 8 writers",
             8,
             1,
+            false,
             vec![("simple", Some(0.6)), ("prepared", None)],
         ),
         (
-            "append, 100 events/call, 8 writers",
+            "append, 1 event/call, 8 writers, grouped",
+            8,
+            1,
+            true,
+            vec![("simple", Some(0.6)), ("prepared", None)],
+        ),
+        (
+            "append, 100 events/tx, 8 writers",
             8,
             100,
+            false,
             vec![("simple", Some(0.7)), ("prepared", None)],
         ),
     ] {
@@ -93,7 +104,8 @@ async fn main() -> anyhow::Result<()> {
             ));
         }
         checkpoint(&store).await?;
-        let ours = storyline_events_per_second(&store, writers, batch, duration).await?;
+        let appender = store.clone().with_grouped_appends(grouped);
+        let ours = storyline_events_per_second(&appender, writers, batch, duration).await?;
         for (mode, target, raw) in raws {
             figures.push(Figure {
                 name,
@@ -167,7 +179,7 @@ async fn storyline_events_per_second(
 fn print_table(figures: &[Figure]) {
     println!();
     println!(
-        "{:<36} {:>10} {:>10} {:>10} {:>6} {:>8}",
+        "{:<42} {:>10} {:>10} {:>10} {:>6} {:>8}",
         "events/s", "storyline", "pgbench", "(-M)", "ratio", "target"
     );
     for f in figures {
@@ -176,7 +188,7 @@ fn print_table(figures: &[Figure]) {
             format!("{}{t:.2}", if ratio >= t { "ok≥" } else { "NO≥" })
         });
         println!(
-            "{:<36} {:>10.0} {:>10.0} {:>10} {:>6.2} {:>8}",
+            "{:<42} {:>10.0} {:>10.0} {:>10} {:>6.2} {:>8}",
             f.name, f.storyline, f.raw, f.mode, ratio, target
         );
     }

@@ -261,7 +261,11 @@ impl Store {
             let inserted = match events {
                 // First in a batch with other writers' appends; on a retry,
                 // alone, so that a failing batch cannot keep failing it.
-                [event] if attempt == 0 && event.event_type == "DevelopmentReported" => {
+                [event]
+                    if attempt == 0
+                        && self.group_appends
+                        && event.event_type == "DevelopmentReported" =>
+                {
                     self.insert_in_batch(story, expected, event, &metadata, token)
                         .await
                 }

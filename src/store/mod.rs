@@ -188,6 +188,8 @@ pub struct Store {
     pool: PgPool,
     notifier: notify::Notifier,
     batcher: batch::Batcher,
+    /// Whether one-event reports go through `batcher` (see batch.rs).
+    group_appends: bool,
     known_tokens: tokens::KnownTokens,
     snapshot_every: i32,
     recent_folds: replay::RecentFolds,
@@ -222,6 +224,7 @@ impl Store {
             pool,
             notifier,
             batcher,
+            group_appends: true,
             known_tokens: tokens::KnownTokens::new(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
             recent_folds: replay::RecentFolds::new(),
@@ -233,6 +236,14 @@ impl Store {
     pub fn with_snapshot_every(mut self, versions: u32) -> Store {
         self.snapshot_every = i32::try_from(versions.max(1)).unwrap_or(i32::MAX);
         self.recent_folds = replay::RecentFolds::new();
+        self
+    }
+
+    /// With `false`, every append is its own transaction: concurrent
+    /// one-event reports no longer share statements and commits. For
+    /// measuring; grouping is on by default.
+    pub fn with_grouped_appends(mut self, grouped: bool) -> Store {
+        self.group_appends = grouped;
         self
     }
 
