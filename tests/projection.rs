@@ -535,3 +535,33 @@ async fn rebuild_recomputes_the_search_model_and_its_checkpoint(pool: sqlx::PgPo
         "checkpoint at the end"
     );
 }
+
+#[sqlx::test]
+async fn a_running_search_projector_makes_new_reports_searchable_without_a_catch_up(
+    pool: sqlx::PgPool,
+) {
+    let store = Store::from_pool(pool);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let projector = tokio::spawn({
+        let store = store.clone();
+        async move { store.run_search_projector(stopping).await }
+    });
+    let story = opened_story(&store).await;
+    append(
+        &store,
+        story,
+        StoryEvent::DevelopmentReported(reported("Lighthouse keepers strike")),
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while found(&store, Some("lighthouse"), None).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the projector never indexed the report"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    stop.send_replace(true);
+    projector.await.expect("the projector stops when asked");
+}

@@ -274,6 +274,7 @@ impl Store {
             match inserted {
                 Ok(mut placements) if placements.len() == events.len() => {
                     self.notifier.wake(story);
+                    self.appended.notify_one();
                     // Versions were given in batch order; RETURNING's own
                     // order is not promised.
                     placements.sort_unstable_by_key(|placed| placed.version);

@@ -12,6 +12,7 @@ mod stories;
 mod tokens;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -190,6 +191,8 @@ pub struct Store {
     batcher: batch::Batcher,
     /// Whether one-event reports go through `batcher` (see batch.rs).
     group_appends: bool,
+    /// Woken by every append of this process, for the search projector.
+    appended: Arc<tokio::sync::Notify>,
     known_tokens: tokens::KnownTokens,
     snapshot_every: i32,
     recent_folds: replay::RecentFolds,
@@ -225,6 +228,7 @@ impl Store {
             notifier,
             batcher,
             group_appends: true,
+            appended: Arc::new(tokio::sync::Notify::new()),
             known_tokens: tokens::KnownTokens::new(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
             recent_folds: replay::RecentFolds::new(),

@@ -1,5 +1,7 @@
 //! The search read model (`story_search`), kept by an asynchronous
-//! projector: each step reads the settled feed after its checkpoint,
+//! projector, woken by this process's appends (a new report is searchable
+//! about 12 ms after its append returns) and polling for other processes':
+//! each step reads the settled feed after its checkpoint,
 //! recomputes the search rows of the developments those events touched from
 //! `story_developments`, and moves the checkpoint, all in one transaction.
 //! Steps are idempotent (rows are recomputed from the current snapshot), so
@@ -22,8 +24,13 @@ const STEP_EVENTS: i64 = 2_000;
 /// How long a catch-up waits for older transactions to end.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How often a caught-up projector looks for new events.
+/// How often a caught-up projector looks for events that other processes
+/// appended; this process's own appends wake it at once.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a woken projector lets further appends gather (and commits in
+/// flight settle) before it steps: one step for a burst, not one per append.
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The search row of a development, from its snapshot row `d`. One
 /// definition for the projector and for rebuild.
@@ -182,6 +189,10 @@ impl Store {
             }
             tokio::select! {
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = async {
+                    self.appended.notified().await;
+                    tokio::time::sleep(GATHER).await;
+                } => {}
                 () = async { let _ = stop.wait_for(|stopping| *stopping).await; } => return,
             }
         }
