@@ -596,12 +596,32 @@ async fn mutations_without_a_live_token_are_unauthenticated_and_change_nothing(
     assert_eq!(error_code(&missing), "UNAUTHENTICATED");
     let unknown = server.post(Some("sl_0000"), OPEN, input.clone()).await;
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
-    let token = server.token("temp").await;
+    let never_used = server.token("temp").await;
     server.store.revoke_token("temp").await.unwrap();
-    let revoked = server.post(Some(&token), OPEN, input).await;
+    let revoked = server.post(Some(&never_used), OPEN, input.clone()).await;
     assert_eq!(error_code(&revoked), "UNAUTHENTICATED");
-    let stories = data(server.query("{ stories { totalCount } }", json!({})).await);
-    assert_eq!(stories["stories"]["totalCount"], 0);
+    // A token the server has seen live is refused from the next mutation
+    // after its revocation too.
+    let used = server.token("desk").await;
+    let story = open_story(&server, &used, "before-revocation").await;
+    server.store.revoke_token("desk").await.unwrap();
+    let after = server.post(Some(&used), OPEN, input).await;
+    assert_eq!(error_code(&after), "UNAUTHENTICATED");
+    let report = server
+        .post(
+            Some(&used),
+            REPORT,
+            json!({"story": story, "input": {"headline": "late", "occurredAt": "2024-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(error_code(&report), "UNAUTHENTICATED");
+    let stories = data(
+        server
+            .query("{ stories { totalCount nodes { version } } }", json!({}))
+            .await,
+    );
+    assert_eq!(stories["stories"]["totalCount"], 1);
+    assert_eq!(stories["stories"]["nodes"][0]["version"], 1);
 }
 
 #[sqlx::test]
