@@ -11,11 +11,12 @@
 //! version first) is retried append by append by the callers, which then
 //! learn exactly what went wrong.
 //!
-//! Nothing waits for a batch to fill: an append goes out at once when a
-//! statement slot is free, and batches form only while the slots are busy.
+//! Nothing waits for a batch to fill: an append goes out at once when no
+//! batch is in the database, and batches form only while one is.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPoolOptions;
@@ -33,6 +34,10 @@ const BATCHES_IN_FLIGHT: usize = 1;
 
 /// The most appends one statement carries.
 const MAX_BATCH: usize = 128;
+
+/// How long a batch waits for its connection (say, the server is at its
+/// connection limit) before its appends go alone.
+const BATCH_CONNECTION_WAIT: Duration = Duration::from_secs(2);
 
 /// Appends that may wait for a slot before callers wait to hand theirs in.
 const QUEUE_CAPACITY: usize = 4096;
@@ -115,6 +120,9 @@ fn batch_pool(pool: &PgPool) -> PgPool {
         .options([("plan_cache_mode", "force_generic_plan")]);
     PgPoolOptions::new()
         .max_connections(BATCHES_IN_FLIGHT as u32)
+        // A batch that cannot get its connection soon fails, and its
+        // appends go alone on the main pool rather than queue behind it.
+        .acquire_timeout(BATCH_CONNECTION_WAIT)
         .test_before_acquire(false)
         .connect_lazy_with(options)
 }
