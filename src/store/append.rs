@@ -1,7 +1,9 @@
 //! Appending to a story's stream.
 //!
 //! An append is one SQL statement in its own transaction: it reads the
-//! stream's head, checks the expected version, and inserts, all at once.
+//! stream's head, checks the expected version (and the caller's token), and
+//! inserts, all at once. A one-event report first tries a statement shared
+//! with other callers' reports (`batch.rs`), with the same checks per row.
 //! Refusals surface either as "nothing inserted" (the version check failed)
 //! or as a unique violation (the event id is used, or a concurrent writer
 //! took the version between our read and our insert); both lead to
