@@ -121,10 +121,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     });
     let live = state.live.clone();
     let mut sockets = state.sockets.subscribe();
-    // The search read model follows the feed while the server runs.
-    let (stop_projector, projector_stops) = watch::channel(false);
-    let store = state.store.clone();
-    let projector = tokio::spawn(async move { store.run_search_projector(projector_stops).await });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
@@ -137,10 +133,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let closed = tokio::time::timeout(SOCKETS_GRACE, sockets.wait_for(|open| *open == 0)).await;
     if closed.is_err() {
         tracing::warn!("WebSocket connections still open at shutdown");
-    }
-    stop_projector.send_replace(true);
-    if let Err(error) = projector.await {
-        tracing::warn!(%error, "search projector ended abnormally");
     }
     Ok(())
 }

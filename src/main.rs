@@ -113,7 +113,6 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .await
         .context("cannot load the demo story")?;
     print_import_report(&report);
-    catch_up_search(store).await?;
     Ok(())
 }
 
@@ -130,15 +129,6 @@ fn write_schemas(events: Option<&std::path::Path>) -> anyhow::Result<()> {
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
-}
-
-/// Imported developments are searchable when the command returns, even with
-/// no server running to project them.
-async fn catch_up_search(store: &Store) -> anyhow::Result<()> {
-    store
-        .catch_up_search()
-        .await
-        .context("cannot bring the search index up to date")
 }
 
 fn print_import_report(report: &exchange::ImportReport) {
@@ -217,7 +207,6 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 exchange::import(store, std::io::BufReader::new(opened)).await?
             };
             print_import_report(&report);
-            catch_up_search(store).await?;
         }
         Command::Export { story } => {
             let stdout = std::io::stdout().lock();

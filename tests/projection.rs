@@ -413,7 +413,7 @@ async fn projection_indexes(pool: &sqlx::PgPool) -> Vec<(String, String, String)
          FROM pg_index x
          JOIN pg_class i ON i.oid = x.indexrelid
          JOIN pg_class t ON t.oid = x.indrelid
-         WHERE t.relname IN ('stories', 'story_developments')
+         WHERE t.relname IN ('stories', 'story_developments', 'story_search')
            AND t.relnamespace = 'public'::regnamespace",
     )
     .fetch_all(pool)
@@ -438,7 +438,7 @@ async fn rebuild_gives_the_fresh_tables_every_index_and_key_of_the_old(pool: sql
     assert!(
         before
             .iter()
-            .any(|(_, name, _)| name == "stories_search_idx"),
+            .any(|(_, name, _)| name == "story_search_search_idx"),
         "{before:?}"
     );
     store.rebuild_snapshots(|_| {}).await.unwrap();
@@ -456,7 +456,7 @@ async fn found(store: &Store, search: Option<&str>, actor: Option<&str>) -> usiz
 }
 
 #[sqlx::test]
-async fn the_search_model_follows_reports_corrections_and_retractions_once_caught_up(
+async fn reports_corrections_and_retractions_change_what_search_finds_as_their_append_returns(
     pool: sqlx::PgPool,
 ) {
     let store = Store::from_pool(pool);
@@ -471,14 +471,11 @@ async fn the_search_model_follows_reports_corrections_and_retractions_once_caugh
     append(&store, story, StoryEvent::DevelopmentReported(zeppelin))
         .await
         .unwrap();
-    assert_eq!(
-        found(&store, Some("zeppelin"), None).await,
-        0,
-        "asynchronous"
-    );
-    store.catch_up_search().await.unwrap();
+    // No catch-up: the append wrote the search document.
     assert_eq!(found(&store, Some("zeppelins"), None).await, 1, "stemmed");
-    assert_eq!(found(&store, None, Some("airship society")).await, 1);
+    assert_eq!(found(&store, None, Some(" airship SOCIETY ")).await, 1);
+    assert_eq!(found(&store, Some("\"over the harbour\""), None).await, 1);
+    assert_eq!(found(&store, Some("\"harbour zeppelin\""), None).await, 0);
 
     let correction = DevelopmentCorrected {
         schema_version: 1,
@@ -493,27 +490,47 @@ async fn the_search_model_follows_reports_corrections_and_retractions_once_caugh
     append(&store, story, StoryEvent::DevelopmentCorrected(correction))
         .await
         .unwrap();
-    store.catch_up_search().await.unwrap();
     assert_eq!(found(&store, Some("zeppelin"), None).await, 0);
-    assert_eq!(found(&store, Some("balloon"), None).await, 1);
+    assert_eq!(found(&store, Some("balloon harbour"), None).await, 1);
     assert_eq!(found(&store, None, Some("Airship Society")).await, 0);
 
-    let retraction = DevelopmentRetracted {
-        schema_version: 1,
-        development_id: id,
-        reason: "hoax".into(),
-    };
-    append(&store, story, StoryEvent::DevelopmentRetracted(retraction))
-        .await
-        .unwrap();
-    store.catch_up_search().await.unwrap();
+    append(&store, story, retraction(id)).await.unwrap();
     assert_eq!(found(&store, Some("balloon"), None).await, 0);
-    // A step with nothing new consumes nothing.
-    assert_eq!(store.project_search_step().await.unwrap(), 0);
+    assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
 }
 
 #[sqlx::test]
-async fn rebuild_recomputes_the_search_model_and_its_checkpoint(pool: sqlx::PgPool) {
+async fn a_search_of_stop_words_only_or_a_blank_actor_finds_no_story(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    exchange::load_demo(&store).await.unwrap();
+    assert_eq!(found(&store, Some("kabul"), None).await, 1);
+    assert_eq!(found(&store, Some("the of"), None).await, 0);
+    assert_eq!(found(&store, None, Some("  ")).await, 0);
+}
+
+#[sqlx::test]
+async fn a_story_title_is_searchable_and_any_one_document_must_hold_every_term(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    let title = store.load_snapshot(story).await.unwrap().unwrap().title;
+    assert_eq!(found(&store, Some(&title), None).await, 1);
+    for headline in ["Lighthouse keepers strike", "Ferry crews walk out"] {
+        append(
+            &store,
+            story,
+            StoryEvent::DevelopmentReported(reported(headline)),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(found(&store, Some("lighthouse strike"), None).await, 1);
+    assert_eq!(found(&store, Some("lighthouse ferry"), None).await, 0);
+    assert_eq!(found(&store, Some("lighthouse or ferry"), None).await, 1);
+    assert_eq!(found(&store, Some("strike -lighthouse"), None).await, 0);
+}
+
+#[sqlx::test]
+async fn verify_reports_a_stale_search_document_and_rebuild_recomputes_it(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool.clone());
     let story = opened_story(&store).await;
     append(
@@ -523,29 +540,96 @@ async fn rebuild_recomputes_the_search_model_and_its_checkpoint(pool: sqlx::PgPo
     )
     .await
     .unwrap();
-    sqlx::query("DELETE FROM story_search")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE story_search SET search = 'unrelated'::tsvector WHERE development_id <> $1",
+    )
+    .bind(Uuid::nil())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(found(&store, Some("strike"), None).await, 0);
+    let differences = projection::verify(&store, |_| {}).await.unwrap();
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert!(
+        differences[0].detail.contains("search document"),
+        "{differences:?}"
+    );
+
     store.rebuild_snapshots(|_| {}).await.unwrap();
     assert_eq!(found(&store, Some("strike"), None).await, 1);
-    assert_eq!(
-        store.project_search_step().await.unwrap(),
-        0,
-        "checkpoint at the end"
-    );
+    assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
 }
 
 #[sqlx::test]
-async fn a_running_search_projector_makes_new_reports_searchable_without_a_catch_up(
-    pool: sqlx::PgPool,
-) {
-    let store = Store::from_pool(pool);
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let projector = tokio::spawn({
-        let store = store.clone();
-        async move { store.run_search_projector(stopping).await }
-    });
+async fn documents_of_another_analyzer_version_are_recomputed_on_migrate(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    exchange::load_demo(&store).await.unwrap();
+    let documents = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT string_agg(search::text, '|' ORDER BY story_id, development_id) FROM story_search",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let analysed = documents(pool.clone()).await;
+    // As an older release (or migration 0006 over older data) leaves it.
+    sqlx::query("UPDATE search_analyzer SET version = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE story_search SET search = to_tsvector('simple', 'old words')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(documents(pool.clone()).await, analysed);
+    assert_eq!(found(&store, Some("bomb"), Some("John Kirby")).await, 1);
+    // Current documents are left alone.
+    store.migrate().await.unwrap();
+    assert_eq!(documents(pool).await, analysed);
+}
+
+#[sqlx::test]
+async fn the_analysis_stems_the_demo_storys_words_as_postgres_english_does(pool: sqlx::PgPool) {
+    let fixture = include_str!("../fixtures/kabul-airport-2021.ndjson");
+    let mut words: Vec<String> = fixture
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() > 1)
+        .map(str::to_lowercase)
+        .collect();
+    words.sort();
+    words.dedup();
+    assert!(words.len() > 200, "{}", words.len());
+    let ours: Vec<String> = words
+        .iter()
+        .map(|w| {
+            storyline::domain::search::story_document(w, None)
+                .as_str()
+                .to_owned()
+        })
+        .collect();
+    let postgres: Vec<String> = sqlx::query_scalar(
+        "SELECT to_tsvector('english', w)::text FROM unnest($1::text[]) WITH ORDINALITY AS t(w, n)
+         ORDER BY n",
+    )
+    .bind(&words)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let differing: Vec<_> = words
+        .iter()
+        .zip(ours.iter().zip(&postgres))
+        .filter(|(_, (a, b))| a != b)
+        .collect();
+    assert!(differing.is_empty(), "{differing:#?}");
+}
+
+#[sqlx::test]
+async fn every_append_path_writes_the_search_documents_of_its_events(pool: sqlx::PgPool) {
+    // One event alone (no grouping), then several in one transaction with
+    // a correction of an earlier one among them.
+    let store = Store::from_pool(pool).with_grouped_appends(false);
     let story = opened_story(&store).await;
     append(
         &store,
@@ -554,14 +638,48 @@ async fn a_running_search_projector_makes_new_reports_searchable_without_a_catch
     )
     .await
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while found(&store, Some("lighthouse"), None).await == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the projector never indexed the report"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    stop.send_replace(true);
-    projector.await.expect("the projector stops when asked");
+    assert_eq!(found(&store, Some("lighthouse keeper"), None).await, 1);
+
+    let zeppelin = reported("Zeppelin over the harbour");
+    let id = zeppelin.development_id;
+    let occurred = zeppelin.occurred_at;
+    let events = [
+        NewEvent::from_event(&StoryEvent::DevelopmentReported(zeppelin), Some(occurred)),
+        NewEvent::from_event(
+            &correction(
+                id,
+                DevelopmentPatch {
+                    headline: Some("Balloon over the harbour".into()),
+                    ..DevelopmentPatch::default()
+                },
+            ),
+            Some(occurred),
+        ),
+        NewEvent::from_event(
+            &StoryEvent::DevelopmentReported(reported("Ferry crews walk out")),
+            Some(occurred),
+        ),
+    ];
+    store
+        .append(story, None, &events, &by_tester())
+        .await
+        .unwrap();
+    assert_eq!(found(&store, Some("zeppelin"), None).await, 0);
+    assert_eq!(found(&store, Some("balloon"), None).await, 1);
+    assert_eq!(found(&store, Some("ferry crews"), None).await, 1);
+    assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
+}
+
+#[sqlx::test]
+async fn a_development_cannot_take_the_nil_id_of_the_storys_own_document(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool);
+    let story = opened_story(&store).await;
+    let mut nil = reported("Nobody's development");
+    nil.development_id = Uuid::nil();
+    let refused = append(&store, story, StoryEvent::DevelopmentReported(nil)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Rule(FoldError::NilDevelopmentId))),
+        "{refused:?}"
+    );
+    assert_eq!(store.current_version(story).await.unwrap(), Version(1));
 }

@@ -81,6 +81,9 @@ pub enum FoldError {
     VersionGap { current: Version, found: Version },
     #[error("development {0} already exists in this story")]
     DuplicateDevelopment(Uuid),
+    /// The nil id is where a story keeps its own search document.
+    #[error("the nil UUID cannot identify a development")]
+    NilDevelopmentId,
     #[error("development {0} does not exist in this story")]
     UnknownDevelopment(Uuid),
     #[error("development {0} was retracted")]
@@ -140,6 +143,9 @@ impl StoryFold {
     }
 
     fn check_new_development(&self, id: Uuid) -> Result<(), FoldError> {
+        if id.is_nil() {
+            return Err(FoldError::NilDevelopmentId);
+        }
         let known =
             self.developments.contains_key(&id) || self.retracted.iter().any(|r| r.id == id);
         if known {

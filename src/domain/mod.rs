@@ -6,6 +6,7 @@
 //! - [`fold`]: `apply(state, event)`, the only way state changes;
 //! - [`view`]: the contract's StoryState derived from a fold, under a cut;
 //! - [`replay`]: `state_at` and `changes` on the two time axes;
+//! - [`search`]: the search documents of stories and developments, and queries;
 //! - [`exchange`]: the NDJSON lines of import and export.
 
 pub mod events;
@@ -14,6 +15,7 @@ pub mod fold;
 mod ids;
 pub mod model;
 pub mod replay;
+pub mod search;
 pub mod validate;
 pub mod view;
 

@@ -277,6 +277,11 @@ fn invalid_sequences_are_refused() {
         apply(&mut state, Version(3), day(2030, 1, 1), &report),
         Err(FoldError::DuplicateDevelopment(id))
     );
+    let nil = StoryEvent::DevelopmentReported(development(Uuid::nil(), "x", day(2021, 1, 1)));
+    assert_eq!(
+        apply(&mut state, Version(3), day(2030, 1, 1), &nil),
+        Err(FoldError::NilDevelopmentId)
+    );
     let unknown = Uuid::now_v7();
     let retract = |id| {
         StoryEvent::DevelopmentRetracted(DevelopmentRetracted {

@@ -4,8 +4,9 @@
 
 use crate::domain::fold::StoryFold;
 use crate::domain::replay::fold_known;
+use crate::domain::search::documents_of_fold;
 use crate::domain::StoryId;
-use crate::store::{Store, StoreError};
+use crate::store::{SearchDifference, Store, StoreError};
 
 /// One way a stored snapshot disagrees with the fold of its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,12 +54,32 @@ async fn verify_story(store: &Store, story: StoryId) -> Result<Vec<Difference>, 
         Ok(fold) => fold,
         Err(e) => return Ok(vec![difference(format!("its events do not fold: {e}"))]),
     };
-    match store.load_snapshot(story).await? {
-        None => Ok(vec![difference("no stored snapshot".into())]),
-        Some(actual) => Ok(describe_differences(&expected, &actual)
+    let Some(actual) = store.load_snapshot(story).await? else {
+        return Ok(vec![difference("no stored snapshot".into())]);
+    };
+    let mut found = describe_differences(&expected, &actual);
+    let documents = documents_of_fold(&expected);
+    found.extend(
+        store
+            .search_differences(story, &documents)
+            .await?
             .into_iter()
-            .map(difference)
-            .collect()),
+            .map(describe_search_difference),
+    );
+    Ok(found.into_iter().map(difference).collect())
+}
+
+fn describe_search_difference(found: SearchDifference) -> String {
+    let document = |id: uuid::Uuid| match id.is_nil() {
+        true => "the story's own search document".to_owned(),
+        false => format!("the search document of development {id}"),
+    };
+    match found {
+        SearchDifference::Missing(id) => format!("{} is missing", document(id)),
+        SearchDifference::Unexpected(id) => {
+            format!("{} is stored but nothing live has it", document(id))
+        }
+        SearchDifference::Differs(id) => format!("{} differs from its events", document(id)),
     }
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::batch::{Batched, Placement, Submission};
 use super::feed::{EventRow, EVENT_COLUMNS};
+use super::search;
 use super::snapshot::{
     project, project_corrected, project_opened, project_reported, project_retracted,
     project_status, Projected,
@@ -23,6 +24,7 @@ use super::tokens::{Credential, TokenDigest};
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
 use crate::domain::events::StoryEvent;
 use crate::domain::fold::{apply, StoryFold};
+use crate::domain::search::SearchDocument;
 use crate::domain::{EventId, Position, StoryId, Version};
 
 /// Positions hold the event's index within its transaction in their low 16
@@ -89,6 +91,8 @@ macro_rules! append_guards {
 /// `$6` is the payload; `$7` the event's occurredAt, or NULL to derive it
 /// with `$occurred` (NULL there too: it occurs when it is recorded); `$9`
 /// the caller's token digest or NULL.
+/// `$10` is the event's search document (tsvector text), for the types that
+/// have one.
 macro_rules! append_one {
     ($rule:expr, $projection:expr) => {
         append_one!($rule, $projection, "NULL")
@@ -139,11 +143,11 @@ macro_rules! target_occurred_at {
 /// payload when the caller leaves it out (see [`NewEvent::occurred_at`]).
 fn append_one_sql(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
-        "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!()),
+        "StoryOpened" => append_one!(" AND head.version IS NULL", project_opened!("$10")),
         // A development id used before is left to story_developments_pkey.
         "DevelopmentReported" => append_one!(
             " AND head.version IS NOT NULL",
-            project_reported!(),
+            project_reported!("$10"),
             "($6::jsonb ->> 'occurredAt')::timestamptz"
         ),
         "DevelopmentCorrected" => append_one!(
@@ -182,14 +186,14 @@ const APPEND_MANY_SQL: &str = concat!(
 /// One DevelopmentReported event for each of several stories, in one
 /// statement (see `batch.rs`). Parallel arrays, one element per append:
 /// story, expected version, event id, schema version, payload and metadata
-/// as JSON text, occurredAt, token digest. Returns the appends that passed
-/// their checks, by event id.
+/// as JSON text, occurredAt, token digest, search document. Returns the
+/// appends that passed their checks, by event id.
 pub(super) const APPEND_REPORTED_BATCH_SQL: &str = concat!(
     "WITH p AS (
         SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::int[], $5::text[],
-                             $6::timestamptz[], $7::text[], $8::bytea[])
+                             $6::timestamptz[], $7::text[], $8::bytea[], $9::text[])
             WITH ORDINALITY AS p(story, expected, id, schema_version, payload, occurred_at,
-                                 metadata, token, ord)
+                                 metadata, token, search, ord)
      ), ins AS (
         INSERT INTO events (position, id, story_id, version, type, schema_version,
                             payload, metadata, occurred_at, recorded_at)
@@ -204,7 +208,7 @@ pub(super) const APPEND_REPORTED_BATCH_SQL: &str = concat!(
     " AND head.version IS NOT NULL
         RETURNING id, story_id, version, type, payload, position, occurred_at, recorded_at
      ) ",
-    project_reported!(),
+    project_reported!("p.search", "ins JOIN p ON p.id = ins.id"),
     " SELECT id, position, version, occurred_at, recorded_at FROM ins"
 );
 
@@ -276,7 +280,6 @@ impl Store {
             match inserted {
                 Ok(mut placements) if placements.len() == events.len() => {
                     self.notifier.wake(story);
-                    self.appended.notify_one();
                     // Versions were given in batch order; RETURNING's own
                     // order is not promised.
                     placements.sort_unstable_by_key(|placed| placed.version);
@@ -349,6 +352,7 @@ impl Store {
             occurred_at: event.occurred_at,
             metadata: metadata.to_string(),
             token: token.copied(),
+            search: search::document_of(event).map(SearchDocument::into_string),
         };
         match self.batcher.submit(submission).await {
             Batched::Placed(placement) => Ok(vec![placement]),
@@ -377,11 +381,13 @@ impl Store {
         token: Option<&TokenDigest>,
     ) -> Result<Vec<Placement>, sqlx::Error> {
         let token = token.map(TokenDigest::as_bytes);
-        if let [event] = events {
+        let documents: Vec<Option<SearchDocument>> =
+            events.iter().map(search::document_of).collect();
+        if let ([event], [document]) = (events, documents.as_slice()) {
             let Some(sql) = append_one_sql(&event.event_type) else {
                 return Ok(Vec::new());
             };
-            return sqlx::query_as::<_, Placement>(sql)
+            let statement = sqlx::query_as::<_, Placement>(sql)
                 .bind(story.0)
                 .bind(expected.map(|v| v.0))
                 .bind(event.id.0)
@@ -391,8 +397,19 @@ impl Store {
                 .bind(event.occurred_at)
                 .bind(metadata)
                 .bind(token)
-                .fetch_all(&self.pool)
-                .await;
+                .bind(document.as_ref().map(SearchDocument::as_str));
+            if event.event_type != "DevelopmentCorrected" {
+                return statement.fetch_all(&self.pool).await;
+            }
+            // A correction re-analyses its development once the statement
+            // has merged it: one transaction around both.
+            let mut tx = self.pool.begin().await?;
+            let placements = statement.fetch_all(&mut *tx).await?;
+            if !placements.is_empty() {
+                search::reindex_corrected(&mut tx, story, &event.payload).await?;
+                tx.commit().await?;
+            }
+            return Ok(placements);
         }
         let columns = Columns::of(events);
         let mut tx = self.pool.begin().await?;
@@ -415,12 +432,14 @@ impl Store {
         let projected: Vec<Projected<'_>> = events
             .iter()
             .zip(&placements)
-            .map(|(event, placed)| Projected {
+            .zip(&documents)
+            .map(|((event, placed), document)| Projected {
                 event_type: &event.event_type,
                 payload: &event.payload,
                 version: placed.version,
                 occurred_at: placed.occurred_at,
                 recorded_at: placed.recorded_at,
+                search: document.as_ref().map(SearchDocument::as_str),
             })
             .collect();
         if !project(&mut tx, story, &projected).await? {
@@ -573,7 +592,7 @@ fn check_batch_size(events: &[NewEvent]) -> Result<(), StoreError> {
 }
 
 /// A unique violation on the event id, on (story, version) or on (story,
-/// development) means the id was used or another writer got there first:
+/// development) (of the snapshot or of its search documents) means the id was used or another writer got there first:
 /// `explain_refusal` tells which. Any other error is a real failure.
 fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
     match error {
@@ -582,6 +601,7 @@ fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
             Some("events_id_key")
                 | Some("events_story_version_key")
                 | Some("story_developments_pkey")
+                | Some("story_search_pkey")
         ),
         _ => false,
     }

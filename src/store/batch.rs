@@ -53,6 +53,8 @@ pub(super) struct Submission {
     pub occurred_at: Option<DateTime<Utc>>,
     pub metadata: String,
     pub token: Option<TokenDigest>,
+    /// The development's search document (tsvector text).
+    pub search: Option<String>,
 }
 
 /// What the database decided for one appended event.
@@ -192,6 +194,7 @@ async fn run_batch(pool: &PgPool, sql: &str, batch: Vec<Pending>) {
         .bind(column(&submissions, |s| {
             s.token.map(|t| t.as_bytes().to_vec())
         }))
+        .bind(column(&submissions, |s| s.search.as_deref()))
         .fetch_all(pool)
         .await;
     match placed {
@@ -234,6 +237,7 @@ mod tests {
                 occurred_at: None,
                 metadata: "{}".into(),
                 token: None,
+                search: None,
             },
             reply,
         }

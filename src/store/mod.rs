@@ -12,7 +12,6 @@ mod stories;
 mod tokens;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +28,7 @@ pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
 pub use live::{LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
+pub use search::SearchDifference;
 pub use snapshot::RebuildReport;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
 pub use tokens::{Credential, Principal, TokenDigest, TokenError};
@@ -191,8 +191,6 @@ pub struct Store {
     batcher: batch::Batcher,
     /// Whether one-event reports go through `batcher` (see batch.rs).
     group_appends: bool,
-    /// Woken by every append of this process, for the search projector.
-    appended: Arc<tokio::sync::Notify>,
     known_tokens: tokens::KnownTokens,
     snapshot_every: i32,
     recent_folds: replay::RecentFolds,
@@ -228,7 +226,6 @@ impl Store {
             notifier,
             batcher,
             group_appends: true,
-            appended: Arc::new(tokio::sync::Notify::new()),
             known_tokens: tokens::KnownTokens::new(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
             recent_folds: replay::RecentFolds::new(),
@@ -256,11 +253,14 @@ impl Store {
     }
 
     /// Applies the embedded migrations that have not run yet.
+    /// Stored search documents of another analysis are then recomputed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Database(e.into()))
+            .map_err(|e| StoreError::Database(e.into()))?;
+        self.reanalyse_search_if_stale().await?;
+        Ok(())
     }
 
     /// True when the database answers a trivial query.

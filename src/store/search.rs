@@ -1,200 +1,224 @@
-//! The search read model (`story_search`), kept by an asynchronous
-//! projector, woken by this process's appends (a new report is searchable
-//! about 12 ms after its append returns) and polling for other processes':
-//! each step reads the settled feed after its checkpoint,
-//! recomputes the search rows of the developments those events touched from
-//! `story_developments`, and moves the checkpoint, all in one transaction.
-//! Steps are idempotent (rows are recomputed from the current snapshot), so
-//! replaying a step after a crash changes nothing.
+//! The search model (`story_search`): one document per story (its title and
+//! summary) and per live development, part of the story snapshot
+//! projection. The append statements write it with the rest of their
+//! projection (snapshot.rs, the batch statement in append.rs), from
+//! documents analysed here in Rust (`domain::search`); this module holds
+//! what else touches it: re-analysing a corrected development inside its
+//! append's transaction, and filling the table wholesale (rebuild, or
+//! stored documents of another analyzer version).
 
-use std::time::Duration;
-
-use tokio::sync::watch;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::feed::FIRST_UNSETTLED_POSITION;
-use super::{Store, StoreError};
+use super::{NewEvent, Store, StoreError};
+use crate::domain::search::{
+    development_document, development_document_from_text, story_document, SearchDocument,
+    ANALYZER_VERSION,
+};
+use crate::domain::StoryId;
 
-/// The checkpoint row of this projector.
-const PROJECTOR: &str = "story_search";
-
-/// Feed events read per step.
-const STEP_EVENTS: i64 = 2_000;
-
-/// How long a catch-up waits for older transactions to end.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often a caught-up projector looks for events that other processes
-/// appended; this process's own appends wake it at once.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
-
-/// How long a woken projector lets further appends gather (and commits in
-/// flight settle) before it steps: one step for a burst, not one per append.
-const GATHER: Duration = Duration::from_millis(10);
-
-/// The search row of a development, from its snapshot row `d`. One
-/// definition for the projector and for rebuild.
-macro_rules! search_row {
+/// The development id under which a story's own document is kept.
+macro_rules! STORY_DOCUMENT_ID {
     () => {
-        "to_tsvector('english'::regconfig,
-             coalesce(d.payload ->> 'headline', '') || ' ' ||
-             coalesce(d.payload ->> 'summary', '') || ' ' ||
-             coalesce(d.payload #>> '{location,name}', '') || ' ' ||
-             coalesce(jsonb_path_query_array(d.payload, '$.actors[*].name')::text, '') || ' ' ||
-             coalesce(jsonb_path_query_array(d.payload, '$.quotes[*].text')::text, '') || ' ' ||
-             coalesce(d.payload ->> 'tags', '')),
-         lower(jsonb_path_query_array(d.payload, '$.actors[*].name')::text)::jsonb"
+        "00000000-0000-0000-0000-000000000000"
     };
 }
+pub(super) use STORY_DOCUMENT_ID;
 
-/// Recomputes the rows of the developments in `$1`/`$2` (story, development).
-/// Each is looked up by its key (LIMIT 1 keeps the planner from turning a
-/// few hundred lookups into a hash join over every development).
-const UPSERT_TOUCHED: &str = concat!(
-    "INSERT INTO story_search (story_id, development_id, search, actor_names)
-     SELECT d.story_id, d.development_id, ",
-    search_row!(),
-    " FROM unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
-     CROSS JOIN LATERAL (
-         SELECT * FROM story_developments d
-         WHERE d.story_id = t.story_id AND d.development_id = t.development_id
-           AND d.retracted_in_version IS NULL
-         LIMIT 1
-     ) AS d
-     ON CONFLICT (story_id, development_id)
-     DO UPDATE SET search = EXCLUDED.search, actor_names = EXCLUDED.actor_names"
-);
+/// Documents written per statement when filling the table.
+const FILL_CHUNK: i64 = 5_000;
 
-/// Drops the rows of retracted developments (`$1`/`$2`: story,
-/// development); a retraction is final, so no snapshot check is needed.
-const DROP_RETRACTED: &str = "
-    DELETE FROM story_search s
-    USING unnest($1::uuid[], $2::uuid[]) AS t(story_id, development_id)
-    WHERE s.story_id = t.story_id AND s.development_id = t.development_id";
-
-/// The whole table from the snapshot, for rebuild (inside its transaction).
-pub(super) const REBUILD_SEARCH: [&str; 2] = [
-    "TRUNCATE story_search",
-    concat!(
-        "INSERT INTO story_search (story_id, development_id, search, actor_names)
-         SELECT d.story_id, d.development_id, ",
-        search_row!(),
-        " FROM story_developments d WHERE d.retracted_in_version IS NULL"
-    ),
-];
-
-/// After a rebuild under its lock every event is settled: the model is
-/// current up to the last one.
-pub(super) const REBUILD_SEARCH_CHECKPOINT: &str = "
-    UPDATE projector_checkpoints SET position = (SELECT coalesce(max(position), 0) FROM events)
-    WHERE projector = 'story_search'";
-
-#[derive(sqlx::FromRow)]
-struct Touched {
-    position: i64,
-    story_id: Uuid,
-    development_id: Option<Uuid>,
-    retracted: bool,
+/// The search document an appended event brings, if its type has one.
+pub(super) fn document_of(event: &NewEvent) -> Option<SearchDocument> {
+    let text = |field: &str| event.payload.get(field).and_then(serde_json::Value::as_str);
+    match event.event_type.as_str() {
+        "StoryOpened" => Some(story_document(
+            text("title").unwrap_or_default(),
+            text("summary"),
+        )),
+        "DevelopmentReported" => Some(development_document(&event.payload)),
+        _ => None,
+    }
 }
 
-/// The (story, development) pairs of `events` that `keep` admits, as the
-/// two arrays the statements take.
-fn pairs(events: &[Touched], keep: impl Fn(&Touched) -> bool) -> (Vec<Uuid>, Vec<Uuid>) {
-    events
-        .iter()
-        .filter(|e| keep(e))
-        .filter_map(|e| e.development_id.map(|d| (e.story_id, d)))
-        .unzip()
+/// After a correction's projection merged its changes (inside the same
+/// transaction): the development's document from its merged payload.
+pub(super) async fn reindex_corrected(
+    conn: &mut PgConnection,
+    story: StoryId,
+    correction: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let Some(development) = correction
+        .get("developmentId")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return Ok(());
+    };
+    let merged: Option<String> = sqlx::query_scalar(
+        "SELECT payload::text FROM story_developments
+         WHERE story_id = $1 AND development_id = $2 AND retracted_in_version IS NULL",
+    )
+    .bind(story.0)
+    .bind(development)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(merged) = merged else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO story_search (story_id, development_id, search)
+         VALUES ($1, $2, $3::tsvector)
+         ON CONFLICT (story_id, development_id) DO UPDATE SET search = EXCLUDED.search",
+    )
+    .bind(story.0)
+    .bind(development)
+    .bind(development_document_from_text(&merged).as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Source {
+    story_id: Uuid,
+    development_id: Uuid,
+    /// A development's payload (JSON), or a story's title.
+    text: String,
+    /// A story's summary; None for developments.
+    summary: Option<String>,
+    is_story: bool,
+}
+
+impl Source {
+    fn document(&self) -> SearchDocument {
+        if self.is_story {
+            story_document(&self.text, self.summary.as_deref())
+        } else {
+            development_document_from_text(&self.text)
+        }
+    }
+}
+
+/// Writes the document of every story and live development into an empty
+/// `story_search`, as `story_search`, `stories` and `story_developments`
+/// resolve on `conn` (which must be in a transaction: it reads through a
+/// cursor, so memory stays flat however many there are). Returns the
+/// documents written.
+pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    sqlx::query(concat!(
+        "DECLARE search_sources NO SCROLL CURSOR FOR
+         SELECT story_id, development_id, payload::text AS text, NULL::text AS summary,
+                false AS is_story
+         FROM story_developments WHERE retracted_in_version IS NULL
+         UNION ALL
+         SELECT story_id, '",
+        STORY_DOCUMENT_ID!(),
+        "'::uuid, title, summary, true FROM stories"
+    ))
+    .execute(&mut *conn)
+    .await?;
+    let fetch = format!("FETCH {FILL_CHUNK} FROM search_sources");
+    let mut written = 0u64;
+    loop {
+        let sources: Vec<Source> = sqlx::query_as(&fetch).fetch_all(&mut *conn).await?;
+        if sources.is_empty() {
+            break;
+        }
+        let stories: Vec<Uuid> = sources.iter().map(|s| s.story_id).collect();
+        let developments: Vec<Uuid> = sources.iter().map(|s| s.development_id).collect();
+        let documents: Vec<String> = sources.iter().map(|s| s.document().into_string()).collect();
+        written += sqlx::query(
+            "INSERT INTO story_search (story_id, development_id, search)
+             SELECT story_id, development_id, search::tsvector
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS d(story_id, development_id, search)",
+        )
+        .bind(&stories)
+        .bind(&developments)
+        .bind(&documents)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    sqlx::query("CLOSE search_sources")
+        .execute(&mut *conn)
+        .await?;
+    Ok(written)
+}
+
+/// Records that the stored documents are this code's analysis.
+pub(super) async fn mark_analyzed(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE search_analyzer SET version = $1")
+        .bind(ANALYZER_VERSION)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How a stored search document disagrees with the one expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchDifference {
+    Missing(Uuid),
+    Unexpected(Uuid),
+    Differs(Uuid),
 }
 
 impl Store {
-    /// One projector step; the number of feed events it consumed (0 when
-    /// caught up, or when another instance holds the checkpoint).
-    pub async fn project_search_step(&self) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let checkpoint: Option<i64> = sqlx::query_scalar(
-            "SELECT position FROM projector_checkpoints WHERE projector = $1
-             FOR UPDATE SKIP LOCKED",
+    /// Compares the story's stored search documents with `expected`
+    /// (development id, document; the story's own under the nil id).
+    pub async fn search_differences(
+        &self,
+        story: StoryId,
+        expected: &[(Uuid, SearchDocument)],
+    ) -> Result<Vec<SearchDifference>, StoreError> {
+        let ids: Vec<Uuid> = expected.iter().map(|(id, _)| *id).collect();
+        let documents: Vec<&str> = expected.iter().map(|(_, d)| d.as_str()).collect();
+        let rows: Vec<(Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+            "SELECT e.development_id, s.development_id
+             FROM unnest($2::uuid[], $3::text[]) AS e(development_id, search)
+             FULL JOIN (SELECT development_id, search FROM story_search WHERE story_id = $1) AS s
+                 ON s.development_id = e.development_id
+             WHERE s.search IS DISTINCT FROM e.search::tsvector",
         )
-        .bind(PROJECTOR)
-        .fetch_optional(&mut *tx)
+        .bind(story.0)
+        .bind(&ids)
+        .bind(&documents)
+        .fetch_all(&self.pool)
         .await?;
-        let Some(checkpoint) = checkpoint else {
-            return Ok(0);
-        };
-        let sql = format!(
-            "SELECT position, story_id,
-                    CASE WHEN type IN ('DevelopmentReported', 'DevelopmentCorrected',
-                                       'DevelopmentRetracted')
-                         THEN (payload ->> 'developmentId')::uuid END AS development_id,
-                    type = 'DevelopmentRetracted' AS retracted
-             FROM events
-             WHERE position > $1 AND position < {FIRST_UNSETTLED_POSITION}
-             ORDER BY position LIMIT $2"
-        );
-        let events: Vec<Touched> = sqlx::query_as(&sql)
-            .bind(checkpoint)
-            .bind(STEP_EVENTS)
-            .fetch_all(&mut *tx)
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match row {
+                (Some(id), None) => Some(SearchDifference::Missing(id)),
+                (None, Some(id)) => Some(SearchDifference::Unexpected(id)),
+                (Some(id), Some(_)) => Some(SearchDifference::Differs(id)),
+                (None, None) => None,
+            })
+            .collect())
+    }
+
+    /// Recomputes every search document when the stored ones were made by
+    /// another analysis (an older release, or data from before migration
+    /// 0006); does nothing otherwise. Appends wait meanwhile.
+    pub async fn reanalyse_search_if_stale(&self) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let stored: i32 = sqlx::query_scalar("SELECT version FROM search_analyzer FOR UPDATE")
+            .fetch_one(&mut *tx)
             .await?;
-        let Some(last) = events.last().map(|e| e.position) else {
-            return Ok(0);
-        };
-        let touched = pairs(&events, |_| true);
-        let retracted = pairs(&events, |e| e.retracted);
-        for (statement, (stories, developments)) in
-            [(UPSERT_TOUCHED, touched), (DROP_RETRACTED, retracted)]
-        {
-            if stories.is_empty() {
-                continue;
-            }
-            sqlx::query(statement)
-                .bind(&stories)
-                .bind(&developments)
-                .execute(&mut *tx)
-                .await?;
+        if stored == ANALYZER_VERSION {
+            return Ok(None);
         }
-        sqlx::query("UPDATE projector_checkpoints SET position = $2 WHERE projector = $1")
-            .bind(PROJECTOR)
-            .bind(last)
+        sqlx::query("TRUNCATE story_search")
             .execute(&mut *tx)
             .await?;
+        let written = fill_search(&mut tx).await?;
+        mark_analyzed(&mut tx).await?;
         tx.commit().await?;
-        Ok(events.len())
-    }
-
-    /// Brings the search model up to every event committed before the
-    /// call (waiting for older transactions to settle first).
-    pub async fn catch_up_search(&self) -> Result<(), StoreError> {
-        self.wait_until_settled(SETTLE_TIMEOUT).await?;
-        self.project_pending_search().await
-    }
-
-    /// Steps until no settled event is left. A step that read less than a
-    /// full step reached the settled end of the feed: stepping again at once
-    /// would spin on the few events committed meanwhile.
-    async fn project_pending_search(&self) -> Result<(), StoreError> {
-        while self.project_search_step().await? == STEP_EVENTS as usize {}
-        Ok(())
-    }
-
-    /// Keeps the search model current until `stop` turns true.
-    pub async fn run_search_projector(&self, mut stop: watch::Receiver<bool>) {
-        loop {
-            if let Err(error) = self.project_pending_search().await {
-                if matches!(error, StoreError::Database(sqlx::Error::PoolClosed)) {
-                    return;
-                }
-                tracing::warn!(%error, "search projector step failed; retrying");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
-                () = async {
-                    self.appended.notified().await;
-                    tokio::time::sleep(GATHER).await;
-                } => {}
-                () = async { let _ = stop.wait_for(|stopping| *stopping).await; } => return,
-            }
-        }
+        tracing::info!(
+            documents = written,
+            from = stored,
+            to = ANALYZER_VERSION,
+            "search documents re-analysed"
+        );
+        Ok(Some(written))
     }
 }

@@ -22,17 +22,27 @@ use crate::domain::{StoryId, Version};
 
 /// `projected` returns one row per projection row it wrote; a rule broken
 /// (unknown development, say) shows as none.
+/// `$document` is the story's search document (tsvector text).
 macro_rules! project_opened {
-    () => {
-        ", projected AS (
-            INSERT INTO stories (story_id, slug, title, summary, topics, status, version,
-                                 created_at, updated_at)
-            SELECT story_id, payload ->> 'slug', payload ->> 'title', payload ->> 'summary',
-                   coalesce(payload -> 'topics', '[]'::jsonb), 'DEVELOPING', version,
-                   recorded_at, recorded_at
-            FROM ins
-            RETURNING 1
-        ) "
+    ($document:literal) => {
+        concat!(
+            ", projected AS (
+                INSERT INTO stories (story_id, slug, title, summary, topics, status, version,
+                                     created_at, updated_at)
+                SELECT story_id, payload ->> 'slug', payload ->> 'title', payload ->> 'summary',
+                       coalesce(payload -> 'topics', '[]'::jsonb), 'DEVELOPING', version,
+                       recorded_at, recorded_at
+                FROM ins
+                RETURNING 1
+            ), searched AS (
+                INSERT INTO story_search (story_id, development_id, search)
+                SELECT story_id, '",
+            $crate::store::search::STORY_DOCUMENT_ID!(),
+            "'::uuid, ",
+            $document,
+            "::tsvector FROM ins
+            ) "
+        )
     };
 }
 
@@ -49,8 +59,13 @@ macro_rules! project_header {
     };
 }
 
+/// `$document` is the development's search document (tsvector text),
+/// `$source` the FROM items that give `ins` and `$document`.
 macro_rules! project_reported {
-    () => {
+    ($document:literal) => {
+        $crate::store::snapshot::project_reported!($document, "ins")
+    };
+    ($document:literal, $source:literal) => {
         concat!(
             ", projected AS (
                 INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
@@ -59,6 +74,13 @@ macro_rules! project_reported {
                        (payload ->> 'occurredAt')::timestamptz, version
                 FROM ins
                 RETURNING 1
+            ), searched AS (
+                INSERT INTO story_search (story_id, development_id, search)
+                SELECT ins.story_id, (ins.payload ->> 'developmentId')::uuid, ",
+            $document,
+            "::tsvector FROM ",
+            $source,
+            "
             ), ",
             $crate::store::snapshot::project_header!()
         )
@@ -94,6 +116,7 @@ macro_rules! project_corrected {
     };
 }
 
+/// A retracted development leaves the search model with its live state.
 macro_rules! project_retracted {
     () => {
         concat!(
@@ -103,6 +126,10 @@ macro_rules! project_retracted {
                 ",
             $crate::store::snapshot::live_target!(),
             "RETURNING 1
+            ), unsearched AS (
+                DELETE FROM story_search s USING ins
+                WHERE s.story_id = ins.story_id
+                  AND s.development_id = (ins.payload ->> 'developmentId')::uuid
             ), ",
             $crate::store::snapshot::project_header!()
         )
@@ -124,7 +151,8 @@ pub(super) use {
     project_retracted, project_status,
 };
 
-/// `ins` bound from parameters, for appends of several events.
+/// `ins` bound from parameters, for appends of several events; `$7` is
+/// the event's search document, if it has one.
 macro_rules! bound_ins {
     () => {
         "WITH ins AS (
@@ -142,15 +170,22 @@ macro_rules! count_projected {
 }
 
 /// A run of DevelopmentReported events of one batch, in one statement:
-/// import's common case. `$5`/`$6` are the run's last version and time.
+/// import's common case. `$5`/`$6` are the run's last version and time,
+/// `$7` the search documents.
 const PROJECT_REPORTED_RUN: &str = "
-    WITH projected AS (
+    WITH r AS (
+        SELECT * FROM unnest($2::jsonb[], $3::timestamptz[], $4::int[], $7::text[])
+            AS r(payload, occurred_at, version, search)
+    ), projected AS (
         INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
                                         reported_in_version)
         SELECT $1, (r.payload ->> 'developmentId')::uuid, r.payload,
                (r.payload ->> 'occurredAt')::timestamptz, r.version
-        FROM unnest($2::jsonb[], $3::timestamptz[], $4::int[]) AS r(payload, occurred_at, version)
+        FROM r
         RETURNING 1
+    ), searched AS (
+        INSERT INTO story_search (story_id, development_id, search)
+        SELECT $1, (r.payload ->> 'developmentId')::uuid, r.search::tsvector FROM r
     ), header AS (
         UPDATE stories SET version = $5, updated_at = $6 WHERE story_id = $1
         RETURNING 1
@@ -164,6 +199,8 @@ pub(super) struct Projected<'a> {
     pub version: i32,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
+    /// The search document of a StoryOpened or DevelopmentReported event.
+    pub search: Option<&'a str>,
 }
 
 /// Projects a story's events, in version order, on `conn` (inside the
@@ -189,6 +226,7 @@ pub(super) async fn project(
                     .bind(one.payload)
                     .bind(one.occurred_at)
                     .bind(one.recorded_at)
+                    .bind(one.search)
                     .fetch_one(&mut *conn)
                     .await?
             }
@@ -196,6 +234,11 @@ pub(super) async fn project(
         };
         if projected != run.len() as i64 {
             return Ok(false);
+        }
+        if let [one] = run {
+            if one.event_type == "DevelopmentCorrected" {
+                super::search::reindex_corrected(&mut *conn, story, one.payload).await?;
+            }
         }
     }
     Ok(true)
@@ -212,6 +255,7 @@ async fn project_reports(
     let payloads: Vec<&serde_json::Value> = reports.iter().map(|e| e.payload).collect();
     let occurred: Vec<DateTime<Utc>> = reports.iter().map(|e| e.occurred_at).collect();
     let versions: Vec<i32> = reports.iter().map(|e| e.version).collect();
+    let searches: Vec<Option<&str>> = reports.iter().map(|e| e.search).collect();
     sqlx::query_scalar(PROJECT_REPORTED_RUN)
         .bind(story.0)
         .bind(payloads)
@@ -219,6 +263,7 @@ async fn project_reports(
         .bind(versions)
         .bind(last.version)
         .bind(last.recorded_at)
+        .bind(searches)
         .fetch_one(conn)
         .await
 }
@@ -226,8 +271,8 @@ async fn project_reports(
 /// The standalone projection statement of an event type.
 fn standalone_projection(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
-        "StoryOpened" => concat!(bound_ins!(), project_opened!(), count_projected!()),
-        "DevelopmentReported" => concat!(bound_ins!(), project_reported!(), count_projected!()),
+        "StoryOpened" => concat!(bound_ins!(), project_opened!("$7"), count_projected!()),
+        "DevelopmentReported" => concat!(bound_ins!(), project_reported!("$7"), count_projected!()),
         "DevelopmentCorrected" => concat!(bound_ins!(), project_corrected!(), count_projected!()),
         "DevelopmentRetracted" => concat!(bound_ins!(), project_retracted!(), count_projected!()),
         "StoryStatusChanged" => concat!(bound_ins!(), project_status!(), count_projected!()),
@@ -479,6 +524,10 @@ impl Store {
                 "CREATE TABLE {REBUILD_SCHEMA}.story_developments \
                  (LIKE story_developments INCLUDING ALL EXCLUDING INDEXES)"
             ),
+            format!(
+                "CREATE TABLE {REBUILD_SCHEMA}.story_search \
+                 (LIKE story_search INCLUDING ALL EXCLUDING INDEXES)"
+            ),
         ] {
             sqlx::query(&statement).execute(&mut *tx).await?;
         }
@@ -502,6 +551,9 @@ impl Store {
                 report.stories = done;
             }
         }
+        // The search documents, analysed here from the fresh tables.
+        super::search::fill_search(&mut tx).await?;
+        super::search::mark_analyzed(&mut tx).await?;
         for table in PROJECTION_TABLES {
             copy_indexes(&mut tx, &home, table).await?;
         }
@@ -512,19 +564,16 @@ impl Store {
         on_progress(report.events);
 
         for statement in [
-            format!("DROP TABLE \"{home}\".story_developments, \"{home}\".stories"),
+            format!(
+                "DROP TABLE \"{home}\".story_search, \"{home}\".story_developments, \
+                 \"{home}\".stories"
+            ),
             format!("ALTER TABLE {REBUILD_SCHEMA}.stories SET SCHEMA \"{home}\""),
             format!("ALTER TABLE {REBUILD_SCHEMA}.story_developments SET SCHEMA \"{home}\""),
+            format!("ALTER TABLE {REBUILD_SCHEMA}.story_search SET SCHEMA \"{home}\""),
             format!("DROP SCHEMA {REBUILD_SCHEMA}"),
         ] {
             sqlx::query(&statement).execute(&mut *tx).await?;
-        }
-        // The search read model, from the fresh snapshot.
-        for statement in super::search::REBUILD_SEARCH
-            .iter()
-            .chain([&super::search::REBUILD_SEARCH_CHECKPOINT])
-        {
-            sqlx::query(statement).execute(&mut *tx).await?;
         }
         // Stored folds of older fold code are never used again.
         sqlx::query("DELETE FROM replay_snapshots WHERE fold_version <> $1")
@@ -537,7 +586,7 @@ impl Store {
 }
 
 /// The tables a rebuild replaces.
-const PROJECTION_TABLES: [&str; 2] = ["stories", "story_developments"];
+const PROJECTION_TABLES: [&str; 3] = ["stories", "story_developments", "story_search"];
 
 /// Gives the fresh `table` the keys and indexes of the live one, then
 /// fresh planner statistics.

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{Store, StoreError};
 use crate::domain::model::StoryStatus;
+use crate::domain::search::{actor_query, search_query, SearchQuery};
 use crate::domain::{StoryId, Version};
 
 /// What every story answers without folding: its row in `stories`.
@@ -42,7 +43,7 @@ impl From<HeaderRow> for StoryHeader {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoryFilter {
     pub status: Option<StoryStatus>,
-    /// Words, as a web search box takes them (`websearch_to_tsquery`).
+    /// Words, as a web search box takes them (see `domain::search::search_query`).
     pub search: Option<String>,
     /// An actor's name, matched case-insensitively.
     pub actor: Option<String>,
@@ -67,22 +68,39 @@ impl StoryHeader {
 
 const HEADER_COLUMNS: &str = "story_id, slug, version, created_at, updated_at";
 
-/// The filter of [`StoryFilter`] over `stories s`; `$1` status, `$2` search
-/// words, `$3` actor name, each NULL when absent. The header's expression is
-/// the one `stories_search_idx` indexes; developments are matched in the
-/// search read model (migrations/0005), which holds live ones only.
+/// The filter of [`StoryFilter`] over `stories s`; `$1` status, `$2` the
+/// search as a tsquery, `$3` the actor's as one, each NULL when absent.
+/// Both match documents of the search model (migrations/0006): the story's
+/// own, or one of its live developments'.
 const STORY_FILTER: &str = "
     ($1::text IS NULL OR s.status = $1)
     AND ($2::text IS NULL
-         OR to_tsvector('english'::regconfig, s.title || ' ' || coalesce(s.summary, ''))
-            @@ websearch_to_tsquery('english'::regconfig, $2)
          OR EXISTS (SELECT 1 FROM story_search d
-                    WHERE d.story_id = s.story_id
-                      AND d.search @@ websearch_to_tsquery('english'::regconfig, $2)))
+                    WHERE d.story_id = s.story_id AND d.search @@ $2::tsquery))
     AND ($3::text IS NULL
          OR EXISTS (SELECT 1 FROM story_search d
-                    WHERE d.story_id = s.story_id
-                      AND d.actor_names @> jsonb_build_array(lower(btrim($3)))))";
+                    WHERE d.story_id = s.story_id AND d.search @@ $3::tsquery))";
+
+/// The filter's words and actor as queries; `None` when either can match
+/// nothing (a search of stop words only, a blank actor).
+struct FilterQueries {
+    search: Option<SearchQuery>,
+    actor: Option<SearchQuery>,
+}
+
+impl StoryFilter {
+    fn queries(&self) -> Option<FilterQueries> {
+        let search = match self.search.as_deref() {
+            Some(words) => Some(search_query(words)?),
+            None => None,
+        };
+        let actor = match self.actor.as_deref() {
+            Some(name) => Some(actor_query(name)?),
+            None => None,
+        };
+        Some(FilterQueries { search, actor })
+    }
+}
 
 fn status_text(status: StoryStatus) -> &'static str {
     match status {
@@ -130,10 +148,13 @@ impl Store {
                AND ($4::timestamptz IS NULL OR (s.updated_at, s.story_id) < ($4, $5))
              ORDER BY s.updated_at DESC, s.story_id DESC LIMIT $6"
         );
+        let Some(queries) = filter.queries() else {
+            return Ok(Vec::new());
+        };
         let rows: Vec<HeaderRow> = sqlx::query_as(&sql)
             .bind(filter.status.map(status_text))
-            .bind(filter.search.as_deref())
-            .bind(filter.actor.as_deref())
+            .bind(queries.search.as_ref().map(SearchQuery::as_str))
+            .bind(queries.actor.as_ref().map(SearchQuery::as_str))
             .bind(after.map(|k| k.updated_at))
             .bind(after.map(|k| k.id.0))
             .bind(limit)
@@ -145,10 +166,13 @@ impl Store {
     /// How many stories match `filter`.
     pub async fn count_stories(&self, filter: &StoryFilter) -> Result<i64, StoreError> {
         let sql = format!("SELECT count(*) FROM stories s WHERE {STORY_FILTER}");
+        let Some(queries) = filter.queries() else {
+            return Ok(0);
+        };
         let count: i64 = sqlx::query_scalar(&sql)
             .bind(filter.status.map(status_text))
-            .bind(filter.search.as_deref())
-            .bind(filter.actor.as_deref())
+            .bind(queries.search.as_ref().map(SearchQuery::as_str))
+            .bind(queries.actor.as_ref().map(SearchQuery::as_str))
             .fetch_one(&self.pool)
             .await?;
         Ok(count)

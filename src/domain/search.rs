@@ -1,0 +1,668 @@
+//! What `stories(search:, actor:)` matches: every story's and every live
+//! development's words as a search document, and the words of a search box
+//! as a query over them.
+//!
+//! The analysis (split into words, lower-case, drop English stop words,
+//! Snowball-stem) runs here rather than in Postgres's `to_tsvector`, so the
+//! append statement only stores a ready document: computing it in the
+//! database cost a third of batched append throughput (issue 3). Documents
+//! and queries go through the same code, so they always agree; Postgres
+//! stores the document as a `tsvector`, indexes it (GIN) and matches a
+//! `tsquery` built here. [`ANALYZER_VERSION`] names this analysis: stored
+//! documents of another version are recomputed when the store migrates.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::fold::StoryFold;
+
+/// Bump when the analysis changes: stored documents are then recomputed.
+pub const ANALYZER_VERSION: i32 = 1;
+
+/// English stop words, as Snowball lists them (Postgres's `english.stop`):
+/// they take a position but are not indexed.
+const STOP_WORDS: [&str; 127] = [
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "s",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "t",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+/// Postgres keeps word positions up to this (`MAXENTRYPOS - 1`) ...
+const MAX_POSITION: u32 = 16_383;
+/// ... at most this many per lexeme (`MAXNUMPOS`) ...
+const MAX_POSITIONS_PER_LEXEME: usize = 256;
+/// ... and refuses lexemes longer than this (`MAXSTRLEN`).
+const MAX_LEXEME_BYTES: usize = 2_047;
+/// A document's distinct lexemes are kept well under Postgres's 1 MiB
+/// tsvector limit; the request body limit already keeps real ones far below.
+const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+
+/// The lexeme prefix of actor names: words never contain ':', so an actor
+/// key cannot meet a word.
+const ACTOR_PREFIX: &str = "actor:";
+
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// A search document in `tsvector` input syntax (`'lexeme':1,4 ...`),
+/// sorted by lexeme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchDocument(String);
+
+impl SearchDocument {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A search in `tsquery` input syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery(String);
+
+impl SearchQuery {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The words of a story's own fields (title and summary).
+pub fn story_document(title: &str, summary: Option<&str>) -> SearchDocument {
+    let mut document = DocumentBuilder::default();
+    document.add_text(title);
+    document.add_text(summary.unwrap_or_default());
+    document.finish()
+}
+
+/// The parts of a DevelopmentReported payload (or of one merged with its
+/// corrections) that are searched. Borrowed where the JSON allows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Searchable<'a> {
+    #[serde(borrow)]
+    headline: Cow<'a, str>,
+    #[serde(borrow)]
+    summary: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    location: Option<Named<'a>>,
+    #[serde(borrow)]
+    actors: Vec<Named<'a>>,
+    #[serde(borrow)]
+    quotes: Vec<Quoted<'a>>,
+    #[serde(borrow)]
+    tags: Vec<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Quoted<'a> {
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+}
+
+impl Searchable<'_> {
+    /// Headline, summary, place, actor names, quotes and tags, in that
+    /// order, plus one key per actor for `stories(actor:)`.
+    fn document(&self) -> SearchDocument {
+        let mut document = DocumentBuilder::default();
+        document.add_text(&self.headline);
+        document.add_text(self.summary.as_deref().unwrap_or_default());
+        if let Some(place) = &self.location {
+            document.add_text(&place.name);
+        }
+        for actor in &self.actors {
+            document.add_text(&actor.name);
+            document.add_actor(&actor.name);
+        }
+        for quote in &self.quotes {
+            document.add_text(&quote.text);
+        }
+        for tag in &self.tags {
+            document.add_text(tag);
+        }
+        document.finish()
+    }
+}
+
+/// The document of a development from its stored payload (JSON).
+pub fn development_document(payload: &serde_json::Value) -> SearchDocument {
+    Searchable::deserialize(payload)
+        .unwrap_or_default()
+        .document()
+}
+
+/// [`development_document`] from the payload's JSON text, as replays and
+/// rebuilds read it.
+pub fn development_document_from_text(payload: &str) -> SearchDocument {
+    serde_json::from_str::<Searchable<'_>>(payload)
+        .unwrap_or_default()
+        .document()
+}
+
+/// The documents the search model should hold for a story as `fold`
+/// leaves it: its own (under the nil id) and each live development's.
+pub fn documents_of_fold(fold: &StoryFold) -> Vec<(Uuid, SearchDocument)> {
+    let mut documents = vec![(
+        Uuid::nil(),
+        story_document(&fold.title, fold.summary.as_deref()),
+    )];
+    documents.extend(fold.developments.values().map(|development| {
+        // A record serialises with the payload's field names.
+        let payload = serde_json::to_value(development).unwrap_or_default();
+        (development.id, development_document(&payload))
+    }));
+    documents
+}
+
+/// The query matching documents that name this actor (trimmed,
+/// case-insensitive, as the fold keys actors); `None` for a blank name.
+pub fn actor_query(name: &str) -> Option<SearchQuery> {
+    let key = actor_key(name)?;
+    let mut query = String::new();
+    push_quoted(&mut query, &key);
+    Some(SearchQuery(query))
+}
+
+fn actor_key(name: &str) -> Option<String> {
+    let name = name.trim();
+    (!name.is_empty()).then(|| format!("{ACTOR_PREFIX}{}", name.to_lowercase()))
+}
+
+/// Calls `emit(lexeme, position)` for each indexed word of `text`, counting
+/// positions on from `*position` (stop words take one too, so a phrase
+/// query keeps its gaps).
+fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(String, u32)) {
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        *position = (*position + 1).min(MAX_POSITION);
+        let lower = word.to_lowercase();
+        if STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
+            continue;
+        }
+        let lexeme = STEMMER.stem(&lower).into_owned();
+        if lexeme.len() <= MAX_LEXEME_BYTES {
+            emit(lexeme, *position);
+        }
+    }
+}
+
+#[derive(Default)]
+struct DocumentBuilder {
+    lexemes: BTreeMap<String, Vec<u32>>,
+    position: u32,
+    bytes: usize,
+}
+
+impl DocumentBuilder {
+    fn add_text(&mut self, text: &str) {
+        let Self {
+            lexemes,
+            position,
+            bytes,
+        } = self;
+        analyse(text, position, |lexeme, at| {
+            add_lexeme(lexemes, bytes, lexeme, Some(at))
+        });
+    }
+
+    fn add_actor(&mut self, name: &str) {
+        if let Some(key) = actor_key(name).filter(|key| key.len() <= MAX_LEXEME_BYTES) {
+            add_lexeme(&mut self.lexemes, &mut self.bytes, key, None);
+        }
+    }
+
+    fn finish(self) -> SearchDocument {
+        let mut text = String::with_capacity(self.bytes + 8 * self.lexemes.len());
+        for (lexeme, positions) in &self.lexemes {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            push_quoted(&mut text, lexeme);
+            for (n, at) in positions.iter().enumerate() {
+                text.push(if n == 0 { ':' } else { ',' });
+                let _ = write!(text, "{at}");
+            }
+        }
+        SearchDocument(text)
+    }
+}
+
+fn add_lexeme(
+    lexemes: &mut BTreeMap<String, Vec<u32>>,
+    bytes: &mut usize,
+    lexeme: String,
+    at: Option<u32>,
+) {
+    if !lexemes.contains_key(&lexeme) {
+        if *bytes + lexeme.len() > MAX_DOCUMENT_BYTES {
+            return;
+        }
+        *bytes += lexeme.len();
+    }
+    let positions = lexemes.entry(lexeme).or_default();
+    if let Some(at) = at {
+        // Positions only grow (the clamp can repeat the last one).
+        if positions.len() < MAX_POSITIONS_PER_LEXEME && positions.last() != Some(&at) {
+            positions.push(at);
+        }
+    }
+}
+
+/// A lexeme quoted for `tsvector`/`tsquery` input.
+fn push_quoted(out: &mut String, lexeme: &str) {
+    out.push('\'');
+    for c in lexeme.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+}
+
+/// The query of a search box, web-search style: every term must match
+/// (`kabul airport`); `"quoted words"` must match as a phrase, as must the
+/// words of one term (`al-Qaeda`); `or` between terms matches either
+/// (binding tighter than the implicit "and": `kabul or kandahar bomb`);
+/// `-term` excludes. All terms match within one document: the story's own
+/// fields or one development. `None` when nothing searchable is left
+/// (stop words or punctuation only): such a search matches no story.
+pub fn search_query(text: &str) -> Option<SearchQuery> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut join_next = false;
+    for term in terms(text) {
+        if !term.quoted && term.text.eq_ignore_ascii_case("or") {
+            join_next = !groups.is_empty();
+            continue;
+        }
+        let Some(phrase) = phrase_query(&term.text) else {
+            continue;
+        };
+        let clause = if term.negated {
+            format!("!{phrase}")
+        } else {
+            phrase
+        };
+        match groups.last_mut() {
+            Some(group) if join_next => group.push(clause),
+            _ => groups.push(vec![clause]),
+        }
+        join_next = false;
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let query = groups
+        .iter()
+        .map(|group| match group.as_slice() {
+            [one] => one.clone(),
+            many => format!("( {} )", many.join(" | ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" & ");
+    Some(SearchQuery(query))
+}
+
+/// The lexemes of `text` as one phrase (`'a' <-> 'b' <2> 'c'`), keeping
+/// the distance of stop words between them; parenthesised when several.
+fn phrase_query(text: &str) -> Option<String> {
+    let mut words = Vec::new();
+    let mut position = 0;
+    analyse(text, &mut position, |lexeme, at| words.push((lexeme, at)));
+    let ((first, mut previous), rest) = words.split_first().map(|(f, r)| (f.clone(), r))?;
+    let mut phrase = String::new();
+    push_quoted(&mut phrase, &first);
+    if rest.is_empty() {
+        return Some(phrase);
+    }
+    for (lexeme, at) in rest {
+        match at - previous {
+            1 => phrase.push_str(" <-> "),
+            distance => {
+                let _ = write!(phrase, " <{distance}> ");
+            }
+        }
+        push_quoted(&mut phrase, lexeme);
+        previous = *at;
+    }
+    Some(format!("( {phrase} )"))
+}
+
+struct Term {
+    text: String,
+    quoted: bool,
+    negated: bool,
+}
+
+/// Splits a search box into terms: runs of non-space, or `"..."` (an
+/// unclosed quote runs to the end); a leading `-` negates.
+fn terms(text: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let negated = c == '-';
+        if negated {
+            chars.next();
+        }
+        let quoted = chars.peek() == Some(&'"');
+        let mut term = String::new();
+        if quoted {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == '"' {
+                    break;
+                }
+                term.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '"' {
+                    break;
+                }
+                term.push(c);
+                chars.next();
+            }
+        }
+        terms.push(Term {
+            text: term,
+            quoted,
+            negated,
+        });
+    }
+    terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> String {
+        story_document(text, None).0
+    }
+
+    fn query(text: &str) -> Option<String> {
+        search_query(text).map(|q| q.0)
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn documents_are_stemmed_lower_cased_and_keep_positions_past_stop_words() {
+        assert_eq!(
+            doc("Taliban warn Turkey against keeping troops at Kabul airport"),
+            "'airport':9 'kabul':8 'keep':5 'taliban':1 'troop':6 'turkey':3 'warn':2"
+        );
+    }
+
+    #[test]
+    fn a_repeated_word_lists_every_position_once() {
+        assert_eq!(doc("Bomb, bombs; BOMBING"), "'bomb':1,2,3");
+    }
+
+    #[test]
+    fn words_split_at_punctuation_and_keep_letters_of_any_script() {
+        assert_eq!(
+            doc("Erdoğan's al-Qaeda 3,500"),
+            "'3':5 '500':6 'al':3 'erdoğan':1 'qaeda':4"
+        );
+    }
+
+    #[test]
+    fn a_document_of_stop_words_only_is_empty() {
+        assert_eq!(doc("the and of ..."), "");
+    }
+
+    #[test]
+    fn development_documents_hold_every_searched_field_and_each_actor_key() {
+        let payload = serde_json::json!({
+            "headline": "Strike",
+            "summary": "Dockers walk out",
+            "location": {"name": "Dover"},
+            "actors": [{"name": " United States ", "kind": "COUNTRY"}, {"name": "O'Brien", "kind": "PERSON"}],
+            "quotes": [{"speaker": "Kirby", "text": "Concerned"}],
+            "tags": ["labour"],
+            "figures": [{"metric": "ignored", "value": 1}]
+        });
+        assert_eq!(
+            development_document(&payload).0,
+            "'actor:o''brien' 'actor:united states' 'brien':9 'concern':10 'docker':2 \
+             'dover':5 'labour':11 'o':8 'state':7 'strike':1 'unit':6 'walk':3"
+        );
+    }
+
+    #[test]
+    fn the_payload_text_and_its_json_give_the_same_document() {
+        let text =
+            r#"{"headline":"Bomb at \"Abbey Gate\"","actors":[{"name":"ISIS-K","kind":"GROUP"}]}"#;
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            development_document_from_text(text),
+            development_document(&value)
+        );
+        assert!(development_document_from_text(text)
+            .0
+            .contains("'actor:isis-k'"));
+    }
+
+    #[test]
+    fn lexemes_with_quotes_and_backslashes_are_escaped() {
+        let mut out = String::new();
+        push_quoted(&mut out, r"it's a\b");
+        assert_eq!(out, r"'it''s a\\b'");
+    }
+
+    #[test]
+    fn positions_stop_at_the_postgres_limit_without_repeating() {
+        let text = "word ".repeat(20_000);
+        let document = doc(&text);
+        let positions = document.trim_start_matches("'word':").split(',').count();
+        assert_eq!(positions, MAX_POSITIONS_PER_LEXEME);
+        let many = (0..17_000).map(|n| format!("w{n}")).collect::<Vec<_>>();
+        let document = doc(&many.join(" "));
+        assert!(document.contains(&format!("'w16999':{MAX_POSITION}")));
+        assert!(!document.contains(&format!(":{}", MAX_POSITION + 1)));
+    }
+
+    #[test]
+    fn terms_are_all_required_and_stemmed_like_documents() {
+        assert_eq!(
+            query("Kabul airports").as_deref(),
+            Some("'kabul' & 'airport'")
+        );
+    }
+
+    #[test]
+    fn quoted_words_and_the_words_of_one_term_form_phrases() {
+        assert_eq!(
+            query(r#""troops at Kabul" al-Qaeda"#).as_deref(),
+            Some("( 'troop' <2> 'kabul' ) & ( 'al' <-> 'qaeda' )")
+        );
+    }
+
+    #[test]
+    fn or_joins_its_neighbours_and_binds_tighter_than_and() {
+        assert_eq!(
+            query("kabul OR kandahar bomb").as_deref(),
+            Some("( 'kabul' | 'kandahar' ) & 'bomb'")
+        );
+        assert_eq!(query("or bomb or").as_deref(), Some("'bomb'"));
+    }
+
+    #[test]
+    fn a_leading_minus_excludes_a_term() {
+        assert_eq!(
+            query("bomb -airport").as_deref(),
+            Some("'bomb' & !'airport'")
+        );
+    }
+
+    #[test]
+    fn a_search_of_stop_words_or_punctuation_has_no_query() {
+        assert_eq!(query("the of -- \"\""), None);
+        assert_eq!(query(""), None);
+    }
+
+    #[test]
+    fn an_unclosed_quote_runs_to_the_end() {
+        assert_eq!(
+            query("\"abbey gate").as_deref(),
+            Some("( 'abbey' <-> 'gate' )")
+        );
+    }
+
+    #[test]
+    fn actor_queries_key_names_as_the_document_does() {
+        assert_eq!(
+            actor_query("  TALIBAN ").map(|q| q.0).as_deref(),
+            Some("'actor:taliban'")
+        );
+        assert_eq!(actor_query("   "), None);
+    }
+}
