@@ -17,8 +17,8 @@ use super::batch::{Batched, Placement, Submission};
 use super::feed::{EventRow, EVENT_COLUMNS};
 use super::search;
 use super::snapshot::{
-    project, project_corrected, project_opened, project_reported, project_retracted,
-    project_status, Projected,
+    project, project_corrected, project_opened, project_reported, project_reported_rows,
+    project_retracted, project_status, Projected,
 };
 use super::tokens::{Credential, TokenDigest};
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
@@ -181,6 +181,39 @@ const APPEND_MANY_SQL: &str = concat!(
          WITH ORDINALITY AS e(id, type, schema_version, payload, occurred_at, ord) ",
     append_guards!("$2", "$9"),
     "RETURNING position, version, occurred_at, recorded_at"
+);
+
+/// Several DevelopmentReported events of one story (import's common case):
+/// the events, their development rows and search documents and the story
+/// row in one statement, so each payload crosses the wire and is parsed
+/// once. Parallel arrays, one element per event: id, schema version,
+/// payload, occurredAt (NULL: the payload's), search document. `$8` is the
+/// metadata, `$9` the token digest.
+const APPEND_REPORTS_SQL: &str = concat!(
+    "WITH e AS (
+        SELECT * FROM unnest($3::uuid[], $4::int[], $5::jsonb[], $6::timestamptz[], $7::text[])
+            WITH ORDINALITY AS e(id, schema_version, payload, occurred_at, search, ord)
+     ), ins AS (
+        INSERT INTO events (position, id, story_id, version, type, schema_version,
+                            payload, metadata, occurred_at, recorded_at)
+        SELECT xact.base + e.ord - 1, e.id, $1, coalesce(head.version, 0) + e.ord::int,
+               'DevelopmentReported', e.schema_version, e.payload, $8,
+               coalesce(e.occurred_at, (e.payload ->> 'occurredAt')::timestamptz),
+               now_.recorded_at
+        FROM ",
+    story_head!("$1"),
+    "CROSS JOIN e ",
+    append_guards!("$2", "$9"),
+    " AND head.version IS NOT NULL
+        RETURNING id, story_id, version, type, payload, position, occurred_at, recorded_at
+     )",
+    project_reported_rows!("e.search", "ins JOIN e ON e.id = ins.id"),
+    ", header AS (
+        UPDATE stories s SET version = last.version, updated_at = last.recorded_at
+        FROM (SELECT version, recorded_at FROM ins ORDER BY version DESC LIMIT 1) AS last
+        WHERE s.story_id = $1
+     )
+     SELECT position, version, occurred_at, recorded_at FROM ins"
 );
 
 /// One DevelopmentReported event for each of several stories, in one
@@ -410,6 +443,24 @@ impl Store {
                 tx.commit().await?;
             }
             return Ok(placements);
+        }
+        if events.iter().all(|e| e.event_type == "DevelopmentReported") {
+            let documents: Vec<Option<&str>> = documents
+                .iter()
+                .map(|d| d.as_ref().map(SearchDocument::as_str))
+                .collect();
+            return sqlx::query_as::<_, Placement>(APPEND_REPORTS_SQL)
+                .bind(story.0)
+                .bind(expected.map(|v| v.0))
+                .bind(events.iter().map(|e| e.id.0).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.schema_version).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+                .bind(&documents)
+                .bind(metadata)
+                .bind(token)
+                .fetch_all(&self.pool)
+                .await;
         }
         let columns = Columns::of(events);
         let mut tx = self.pool.begin().await?;

@@ -59,12 +59,11 @@ macro_rules! project_header {
     };
 }
 
-/// `$document` is the development's search document (tsvector text),
-/// `$source` the FROM items that give `ins` and `$document`.
-macro_rules! project_reported {
-    ($document:literal) => {
-        $crate::store::snapshot::project_reported!($document, "ins")
-    };
+/// The development rows and search documents of the DevelopmentReported
+/// events in `ins`. `$document` is a development's search document
+/// (tsvector text), `$source` the FROM items that give `ins` and
+/// `$document`.
+macro_rules! project_reported_rows {
     ($document:literal, $source:literal) => {
         concat!(
             ", projected AS (
@@ -81,7 +80,21 @@ macro_rules! project_reported {
             "::tsvector FROM ",
             $source,
             "
-            ), ",
+            ) "
+        )
+    };
+}
+
+/// [`project_reported_rows`] and the story row, for `ins` holding at most
+/// one event per story.
+macro_rules! project_reported {
+    ($document:literal) => {
+        $crate::store::snapshot::project_reported!($document, "ins")
+    };
+    ($document:literal, $source:literal) => {
+        concat!(
+            $crate::store::snapshot::project_reported_rows!($document, $source),
+            ", ",
             $crate::store::snapshot::project_header!()
         )
     };
@@ -148,7 +161,7 @@ macro_rules! project_status {
 
 pub(super) use {
     live_target, project_corrected, project_header, project_opened, project_reported,
-    project_retracted, project_status,
+    project_reported_rows, project_retracted, project_status,
 };
 
 /// `ins` bound from parameters, for appends of several events; `$7` is
