@@ -78,7 +78,8 @@ pub struct NewEvent {
     /// When it happened in the world (the contract's Event.occurredAt).
     /// `None` lets a one-event append derive it: the development's
     /// occurredAt for development events, the recorded time for story-level
-    /// ones. Batches must give it for development events.
+    /// ones. Batches of several events must give it for corrections and
+    /// retractions.
     pub occurred_at: Option<DateTime<Utc>>,
 }
 

@@ -100,6 +100,23 @@ impl Source {
     }
 }
 
+/// A chunk of sources analysed, as the columns of `story_search`.
+struct Analysed {
+    stories: Vec<Uuid>,
+    developments: Vec<Uuid>,
+    documents: Vec<String>,
+}
+
+impl Analysed {
+    fn of(sources: &[Source]) -> Analysed {
+        Analysed {
+            stories: sources.iter().map(|s| s.story_id).collect(),
+            developments: sources.iter().map(|s| s.development_id).collect(),
+            documents: sources.iter().map(|s| s.document().into_string()).collect(),
+        }
+    }
+}
+
 /// Writes the document of every story and live development into an empty
 /// `story_search`, as `story_search`, `stories` and `story_developments`
 /// resolve on `conn` (which must be in a transaction: it reads through a
@@ -120,25 +137,28 @@ pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Er
     .await?;
     let fetch = format!("FETCH {FILL_CHUNK} FROM search_sources");
     let mut written = 0u64;
-    loop {
-        let sources: Vec<Source> = sqlx::query_as(&fetch).fetch_all(&mut *conn).await?;
-        if sources.is_empty() {
-            break;
-        }
-        let stories: Vec<Uuid> = sources.iter().map(|s| s.story_id).collect();
-        let developments: Vec<Uuid> = sources.iter().map(|s| s.development_id).collect();
-        let documents: Vec<String> = sources.iter().map(|s| s.document().into_string()).collect();
+    let mut sources: Vec<Source> = sqlx::query_as(&fetch).fetch_all(&mut *conn).await?;
+    // Postgres reads the next chunk while this process analyses the last:
+    // the analysis is a third of the work, and the other core is free.
+    while !sources.is_empty() {
+        let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
+        let (next, analysed) = tokio::join!(
+            sqlx::query_as::<_, Source>(&fetch).fetch_all(&mut *conn),
+            analysing
+        );
+        let analysed = analysed.map_err(|_| sqlx::Error::WorkerCrashed)?;
         written += sqlx::query(
             "INSERT INTO story_search (story_id, development_id, search)
              SELECT story_id, development_id, search::tsvector
              FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS d(story_id, development_id, search)",
         )
-        .bind(&stories)
-        .bind(&developments)
-        .bind(&documents)
+        .bind(&analysed.stories)
+        .bind(&analysed.developments)
+        .bind(&analysed.documents)
         .execute(&mut *conn)
         .await?
         .rows_affected();
+        sources = next?;
     }
     sqlx::query("CLOSE search_sources")
         .execute(&mut *conn)
