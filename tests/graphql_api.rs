@@ -614,6 +614,16 @@ async fn mutations_without_a_live_token_are_unauthenticated_and_change_nothing(
         )
         .await;
     assert_eq!(error_code(&report), "UNAUTHENTICATED");
+    // Input the mutation refuses before appending does not tell a revoked
+    // token what it lacked.
+    let invalid = server
+        .post(
+            Some(&used),
+            REPORT,
+            json!({"story": story, "input": {"headline": "", "occurredAt": "2024-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(error_code(&invalid), "UNAUTHENTICATED");
     let stories = data(
         server
             .query("{ stories { totalCount nodes { version } } }", json!({}))

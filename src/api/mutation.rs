@@ -34,6 +34,21 @@ async fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
         .ok_or(ApiError::Unauthenticated(TOKEN_NOT_LIVE))
 }
 
+/// The error for input the mutation refused before appending: the append
+/// is what checks that a token seen live before is still live, so without
+/// one a revoked token would learn what its input lacked.
+async fn refused_input(ctx: &Context<'_>, credential: &Credential, invalid: ApiError) -> ApiError {
+    let store = match store(ctx) {
+        Ok(store) => store,
+        Err(e) => return e,
+    };
+    match store.is_credential_live(credential).await {
+        Ok(true) => invalid,
+        Ok(false) => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
+        Err(e) => e.into(),
+    }
+}
+
 /// One event to append, as a mutation decided it.
 struct Command {
     story: StoryId,
@@ -54,13 +69,18 @@ impl Command {
 
     async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
         let credential = credential(ctx).await?;
-        let expected = match self.expected_version {
-            Some(v) if v < 0 => {
-                return Err(ApiError::bad_input("expectedVersion must not be negative"))
-            }
-            v => v.map(Version),
+        let checked = match self.expected_version {
+            Some(v) if v < 0 => Err(ApiError::bad_input("expectedVersion must not be negative")),
+            v => self
+                .event
+                .validated()
+                .map(|event| (v.map(Version), event))
+                .map_err(ApiError::from),
         };
-        let event = self.event.validated()?;
+        let (expected, event) = match checked {
+            Ok(checked) => checked,
+            Err(invalid) => return Err(refused_input(ctx, &credential, invalid).await),
+        };
         let new_event = NewEvent {
             id: self.event_id,
             // The store derives occurredAt from the payload and the story.

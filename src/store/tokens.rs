@@ -163,6 +163,12 @@ impl Store {
         }))
     }
 
+    /// Whether the credential's token is live now (not revoked since it
+    /// was seen).
+    pub async fn is_credential_live(&self, credential: &Credential) -> Result<bool, StoreError> {
+        self.is_live(&credential.digest).await
+    }
+
     /// Whether the token behind `digest` is live now.
     pub(super) async fn is_live(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         Ok(self.live_token_name(digest).await?.is_some())
