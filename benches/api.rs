@@ -12,9 +12,14 @@
 //!   against pgbench inserting rows of the same shape, one per transaction,
 //!   at 8 clients (target: at least half of it);
 //! - the snapshot query of the demo story at 32 concurrent connections:
-//!   requests/s and p50/p99 latency (targets: 3,000 req/s, p99 ≤ 20 ms).
+//!   requests/s and p50/p99 latency (targets: 3,000 req/s, p99 ≤ 20 ms);
+//! - `stories(search:)` at 32 connections, for a word of one development
+//!   and for one in every bench development (after the appends, tens of
+//!   thousands), against pgbench running the same two statements the
+//!   server does (page and totalCount) at 32 clients, prepared.
 //!
-//! `BENCH_ONLY=appends` or `BENCH_ONLY=reads` measures one of the two.
+//! `BENCH_ONLY=appends` or `BENCH_ONLY=reads` measures the appends, or the
+//! two kinds of reads.
 //!
 //! The load generator (reqwest) runs on the same two cores as the server
 //! and Postgres, so the figures are a floor.
@@ -66,10 +71,53 @@ async fn main() -> anyhow::Result<()> {
         print_appends(appends, raw);
     }
     if only != "appends" {
-        let reads = snapshot_reads(&client, &api, 32, duration).await?;
+        let snapshot = json!({ "query": SNAPSHOT_QUERY });
+        let reads = reads_per_second(&client, &api, &snapshot, 32, duration).await?;
         print_reads(&reads);
+        for words in SEARCHES {
+            let tsquery = storyline::domain::search::search_query(words)
+                .ok_or_else(|| anyhow::anyhow!("{words:?} has no search terms"))?;
+            let query = format!(
+                "{{ stories(first: 10, search: \"{words}\") {{ totalCount nodes {{ slug version }} }} }}"
+            );
+            let body = json!({ "query": query });
+            let reads = reads_per_second(&client, &api, &body, 32, duration).await?;
+            let raw =
+                common::pgbench_tps(&url, "prepared", 32, &raw_search(tsquery.as_str()), seconds)?;
+            print_search(words, &reads, raw);
+        }
     }
     Ok(())
+}
+
+/// A word of one demo development; words of every bench development.
+const SEARCHES: [&str; 2] = ["Kirby", "Taliban troops"];
+
+/// What the server runs for `stories(first: 10, search:)` with totalCount
+/// (src/store/stories.rs), as a pgbench script.
+fn raw_search(tsquery: &str) -> String {
+    let matches = format!(
+        "EXISTS (SELECT 1 FROM story_search d WHERE d.story_id = s.story_id \
+         AND d.search @@ '{}'::tsquery)",
+        tsquery.replace('\'', "''")
+    );
+    format!(
+        "SELECT story_id, slug, version, created_at, updated_at FROM stories s WHERE {matches} \
+         ORDER BY s.updated_at DESC, s.story_id DESC LIMIT 11;\n\
+         SELECT count(*) FROM stories s WHERE {matches};\n"
+    )
+}
+
+fn print_search(words: &str, reads: &Reads, raw: f64) {
+    println!(
+        "stories(search: {words:?}), 32 connections: {:>8.0} req/s, p50 {:.1} ms, p99 {:.1} ms, \
+         {} errors; pgbench, same statements: {raw:>8.0}/s; ratio {:.2}",
+        reads.per_second,
+        reads.p50_ms,
+        reads.p99_ms,
+        reads.errors,
+        reads.per_second / raw
+    );
 }
 
 fn print_appends(appends: f64, raw: f64) {
@@ -182,13 +230,14 @@ struct Reads {
     errors: usize,
 }
 
-async fn snapshot_reads(
+async fn reads_per_second(
     client: &reqwest::Client,
     api: &Arc<String>,
+    body: &serde_json::Value,
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Reads> {
-    let body = Arc::new(json!({ "query": SNAPSHOT_QUERY }));
+    let body = Arc::new(body.clone());
     // Warm up: connections open, statements prepared.
     for _ in 0..50 {
         common::post_graphql(client, api, None, &body).await?;

@@ -86,9 +86,22 @@ pub fn pgbench_events_per_second(
          INSERT INTO raw_events (id, story_id, version, type, schema_version, payload, metadata, occurred_at, recorded_at) VALUES\n{};\n",
         rows.join(",\n")
     );
+    Ok(pgbench_tps(url, mode, clients, &script, seconds)? * batch as f64)
+}
+
+/// Transactions per second of pgbench running `script` (no vacuum, `mode`
+/// -M, `clients` clients and threads) against `url`.
+pub fn pgbench_tps(
+    url: &str,
+    mode: &str,
+    clients: usize,
+    script: &str,
+    seconds: u64,
+) -> anyhow::Result<f64> {
     let path = std::env::temp_dir().join(format!(
-        "storyline-bench-{}-{batch}.sql",
-        std::process::id()
+        "storyline-bench-{}-{:x}.sql",
+        std::process::id(),
+        script.len()
     ));
     std::fs::write(&path, script)?;
     let output = Command::new("pgbench")
@@ -109,7 +122,7 @@ pub fn pgbench_events_per_second(
         .output()?;
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let tps = stdout
+    stdout
         .lines()
         .find_map(|line| line.strip_prefix("tps = "))
         .and_then(|rest| rest.split_whitespace().next())
@@ -119,8 +132,7 @@ pub fn pgbench_events_per_second(
                 "pgbench gave no tps: {}",
                 String::from_utf8_lossy(&output.stderr)
             )
-        })?;
-    Ok(tps * batch as f64)
+        })
 }
 
 /// A `storyline serve` process; killed when dropped.
