@@ -382,7 +382,11 @@ impl Store {
             id: event.id.0,
             schema_version: event.schema_version,
             payload: event.payload.to_string(),
-            occurred_at: event.occurred_at,
+            // Read here, the batch statement need not parse the payload's
+            // text a second time to find it.
+            occurred_at: event
+                .occurred_at
+                .or_else(|| reported_occurred_at(&event.payload)),
             metadata: metadata.to_string(),
             token: token.copied(),
             search: search::document_of(event).map(SearchDocument::into_string),
@@ -625,6 +629,14 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(RecordedEvent::from).collect())
     }
+}
+
+/// A DevelopmentReported payload's occurredAt (its Event.occurredAt).
+fn reported_occurred_at(payload: &serde_json::Value) -> Option<DateTime<Utc>> {
+    let text = payload.get("occurredAt")?.as_str()?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
 }
 
 fn check_batch_size(events: &[NewEvent]) -> Result<(), StoreError> {
