@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         let reads = reads_per_second(&client, &api, &snapshot, 32, duration).await?;
         print_reads(&reads);
         for words in SEARCHES {
-            let tsquery = storyline::domain::search::search_query(words)
+            let tsquery = storyline::domain::search::search_query(words)?
                 .ok_or_else(|| anyhow::anyhow!("{words:?} has no search terms"))?;
             let query = format!(
                 "{{ stories(first: 10, search: \"{words}\") {{ totalCount nodes {{ slug version }} }} }}"

@@ -467,6 +467,38 @@ async fn stories_are_listed_by_update_and_found_by_words_actor_and_status(
 }
 
 #[sqlx::test]
+async fn searches_past_their_limits_are_bad_user_input_not_database_errors(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    storyline::exchange::load_demo(&server.store).await.unwrap();
+    let list = "query($search: String, $actor: String) {
+        stories(search: $search, actor: $actor) { totalCount nodes { slug } } }";
+    let words = |n: usize| {
+        (0..n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // A phrase of thousands of words would exhaust Postgres's stack.
+    for search in [words(65), format!("\"{}\"", words(20_000))] {
+        let refused = server.query(list, json!({ "search": search })).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    }
+    let refused = server
+        .query(list, json!({ "actor": "x".repeat(301) }))
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    let within = data(
+        server
+            .query(list, json!({ "search": format!("kabul {}", words(63)) }))
+            .await,
+    );
+    assert_eq!(within["stories"]["totalCount"], 0);
+}
+
+#[sqlx::test]
 async fn the_kabul_story_replays_to_10_and_12_july_through_graphql(
     pool: PgPoolOptions,
     connect: PgConnectOptions,

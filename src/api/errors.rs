@@ -96,7 +96,8 @@ impl From<StoreError> for ApiError {
             | StoreError::EventIdRepeated(_)
             | StoreError::EmptyAppend
             | StoreError::TooManyEvents
-            | StoreError::Undecodable(_) => ApiError::BadUserInput(error.to_string()),
+            | StoreError::Undecodable(_)
+            | StoreError::Search(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::NotSettled | StoreError::Contention => {
                 tracing::warn!(%error, "request gave up");
                 ApiError::Internal("the database is busy; retry the request")

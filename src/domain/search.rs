@@ -21,6 +21,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::fold::StoryFold;
+use super::validate::MAX_NAME_CHARS;
 
 /// Bump when the analysis changes: stored documents are then recomputed.
 pub const ANALYZER_VERSION: i32 = 1;
@@ -171,6 +172,20 @@ const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 /// key cannot meet a word.
 const ACTOR_PREFIX: &str = "actor:";
 
+/// The most words (other than stop words) one search may hold: Postgres
+/// evaluates a phrase recursively, and a phrase of thousands of words
+/// exhausts its stack.
+pub const MAX_SEARCH_WORDS: usize = 64;
+
+/// Why a search box or an actor name cannot be searched for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("a search may hold at most {MAX_SEARCH_WORDS} words (stop words aside)")]
+    TooManyWords,
+    #[error("an actor name has at most {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+}
+
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
 /// A search document in `tsvector` input syntax (`'lexeme':1,4 ...`),
@@ -293,11 +308,15 @@ pub fn documents_of_fold(fold: &StoryFold) -> Vec<(Uuid, SearchDocument)> {
 
 /// The query matching documents that name this actor (trimmed,
 /// case-insensitive, as the fold keys actors); `None` for a blank name.
-pub fn actor_query(name: &str) -> Option<SearchQuery> {
-    let key = actor_key(name)?;
-    let mut query = String::new();
-    push_quoted(&mut query, &key);
-    Some(SearchQuery(query))
+pub fn actor_query(name: &str) -> Result<Option<SearchQuery>, QueryError> {
+    if name.trim().chars().count() > MAX_NAME_CHARS {
+        return Err(QueryError::NameTooLong);
+    }
+    Ok(actor_key(name).map(|key| {
+        let mut query = String::new();
+        push_quoted(&mut query, &key);
+        SearchQuery(query)
+    }))
 }
 
 fn actor_key(name: &str) -> Option<String> {
@@ -407,17 +426,22 @@ fn push_quoted(out: &mut String, lexeme: &str) {
 /// `-term` excludes. All terms match within one document: the story's own
 /// fields or one development. `None` when nothing searchable is left
 /// (stop words or punctuation only): such a search matches no story.
-pub fn search_query(text: &str) -> Option<SearchQuery> {
+pub fn search_query(text: &str) -> Result<Option<SearchQuery>, QueryError> {
     let mut groups: Vec<Vec<String>> = Vec::new();
     let mut join_next = false;
+    let mut words = 0;
     for term in terms(text) {
         if !term.quoted && term.text.eq_ignore_ascii_case("or") {
             join_next = !groups.is_empty();
             continue;
         }
-        let Some(phrase) = phrase_query(&term.text) else {
+        let Some((phrase, lexemes)) = phrase_query(&term.text) else {
             continue;
         };
+        words += lexemes;
+        if words > MAX_SEARCH_WORDS {
+            return Err(QueryError::TooManyWords);
+        }
         let clause = if term.negated {
             format!("!{phrase}")
         } else {
@@ -430,7 +454,7 @@ pub fn search_query(text: &str) -> Option<SearchQuery> {
         join_next = false;
     }
     if groups.is_empty() {
-        return None;
+        return Ok(None);
     }
     let query = groups
         .iter()
@@ -440,12 +464,13 @@ pub fn search_query(text: &str) -> Option<SearchQuery> {
         })
         .collect::<Vec<_>>()
         .join(" & ");
-    Some(SearchQuery(query))
+    Ok(Some(SearchQuery(query)))
 }
 
 /// The lexemes of `text` as one phrase (`'a' <-> 'b' <2> 'c'`), keeping
-/// the distance of stop words between them; parenthesised when several.
-fn phrase_query(text: &str) -> Option<String> {
+/// the distance of stop words between them, parenthesised when several;
+/// and how many lexemes it holds.
+fn phrase_query(text: &str) -> Option<(String, usize)> {
     let mut words = Vec::new();
     let mut position = 0;
     analyse(text, &mut position, |lexeme, at| words.push((lexeme, at)));
@@ -453,7 +478,7 @@ fn phrase_query(text: &str) -> Option<String> {
     let mut phrase = String::new();
     push_quoted(&mut phrase, &first);
     if rest.is_empty() {
-        return Some(phrase);
+        return Some((phrase, 1));
     }
     for (lexeme, at) in rest {
         match at - previous {
@@ -465,7 +490,7 @@ fn phrase_query(text: &str) -> Option<String> {
         push_quoted(&mut phrase, lexeme);
         previous = *at;
     }
-    Some(format!("( {phrase} )"))
+    Some((format!("( {phrase} )"), words.len()))
 }
 
 struct Term {
@@ -525,7 +550,7 @@ mod tests {
     }
 
     fn query(text: &str) -> Option<String> {
-        search_query(text).map(|q| q.0)
+        search_query(text).unwrap().map(|q| q.0)
     }
 
     #[test]
@@ -660,9 +685,34 @@ mod tests {
     #[test]
     fn actor_queries_key_names_as_the_document_does() {
         assert_eq!(
-            actor_query("  TALIBAN ").map(|q| q.0).as_deref(),
+            actor_query("  TALIBAN ").unwrap().map(|q| q.0).as_deref(),
             Some("'actor:taliban'")
         );
-        assert_eq!(actor_query("   "), None);
+        assert_eq!(actor_query("   "), Ok(None));
+    }
+
+    #[test]
+    fn a_search_holds_at_most_64_words_and_stop_words_do_not_count() {
+        let words = |n: usize| {
+            (0..n)
+                .map(|i| format!("w{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(search_query(&words(MAX_SEARCH_WORDS)).is_ok());
+        assert!(search_query(&format!("{} the of and", words(MAX_SEARCH_WORDS))).is_ok());
+        assert_eq!(
+            search_query(&format!("\"{}\"", words(MAX_SEARCH_WORDS + 1))),
+            Err(QueryError::TooManyWords)
+        );
+    }
+
+    #[test]
+    fn an_actor_name_longer_than_any_stored_one_is_refused() {
+        assert!(actor_query(&"x".repeat(MAX_NAME_CHARS)).is_ok());
+        assert_eq!(
+            actor_query(&"x".repeat(MAX_NAME_CHARS + 1)),
+            Err(QueryError::NameTooLong)
+        );
     }
 }

@@ -63,6 +63,8 @@ pub enum StoreError {
     Contention,
     #[error("the token is unknown or revoked")]
     TokenNotLive,
+    #[error(transparent)]
+    Search(#[from] crate::domain::search::QueryError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Store, StoreError};
 use crate::domain::model::StoryStatus;
-use crate::domain::search::{actor_query, search_query, SearchQuery};
+use crate::domain::search::{actor_query, search_query, QueryError, SearchQuery};
 use crate::domain::{StoryId, Version};
 
 /// What every story answers without folding: its row in `stories`.
@@ -78,20 +78,26 @@ struct FilterQueries {
 }
 
 impl StoryFilter {
-    fn queries(&self) -> Option<FilterQueries> {
+    fn queries(&self) -> Result<Option<FilterQueries>, QueryError> {
         let search = match self.search.as_deref() {
-            Some(words) => Some(search_query(words)?),
+            Some(words) => match search_query(words)? {
+                Some(query) => Some(query),
+                None => return Ok(None),
+            },
             None => None,
         };
         let actor = match self.actor.as_deref() {
-            Some(name) => Some(actor_query(name)?),
+            Some(name) => match actor_query(name)? {
+                Some(query) => Some(query),
+                None => return Ok(None),
+            },
             None => None,
         };
-        Some(FilterQueries {
+        Ok(Some(FilterQueries {
             status: self.status.map(status_text),
             search,
             actor,
-        })
+        }))
     }
 }
 
@@ -159,7 +165,7 @@ impl Store {
         after: Option<StoryListKey>,
         limit: i64,
     ) -> Result<Vec<StoryHeader>, StoreError> {
-        let Some(queries) = filter.queries() else {
+        let Some(queries) = filter.queries()? else {
             return Ok(Vec::new());
         };
         let mut sql = QueryBuilder::new(format!("SELECT {HEADER_COLUMNS} FROM stories s"));
@@ -179,7 +185,7 @@ impl Store {
 
     /// How many stories match `filter`.
     pub async fn count_stories(&self, filter: &StoryFilter) -> Result<i64, StoreError> {
-        let Some(queries) = filter.queries() else {
+        let Some(queries) = filter.queries()? else {
             return Ok(0);
         };
         let mut sql = QueryBuilder::new("SELECT count(*) FROM stories s");
