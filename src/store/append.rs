@@ -168,8 +168,10 @@ fn append_one_sql(event_type: &str) -> Option<&'static str> {
     })
 }
 
-/// Several events in one transaction: this statement, then each event's
-/// projection in order (see `snapshot::standalone_projection`).
+/// Several events not all reports, in one transaction: this statement,
+/// then each event's projection in order (see
+/// `snapshot::standalone_projection`); reports alone take
+/// [`APPEND_REPORTS_SQL`].
 const APPEND_MANY_SQL: &str = concat!(
     "INSERT INTO events (position, id, story_id, version, type, schema_version,
                          payload, metadata, occurred_at, recorded_at)
