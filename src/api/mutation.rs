@@ -13,7 +13,7 @@ use crate::domain::events::{
 };
 use crate::domain::{EventId, StoryId, Version};
 use crate::metrics::{AppendCount, Metrics};
-use crate::store::{Credential, EventMetadata, NewEvent};
+use crate::store::{Credential, EventMetadata, NewEvent, Store};
 
 /// The bearer token of the request, if it carried one.
 #[derive(Debug, Clone, Default)]
@@ -37,16 +37,23 @@ async fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
 /// The error for input the mutation refused before appending: the append
 /// is what checks that a token seen live before is still live, so without
 /// one a revoked token would learn what its input lacked.
-async fn refused_input(ctx: &Context<'_>, credential: &Credential, invalid: ApiError) -> ApiError {
-    let store = match store(ctx) {
-        Ok(store) => store,
-        Err(e) => return e,
-    };
+async fn refused_input(store: &Store, credential: &Credential, invalid: ApiError) -> ApiError {
     match store.is_credential_live(credential).await {
         Ok(true) => invalid,
         Ok(false) => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
         Err(e) => e.into(),
     }
+}
+
+/// The expected version and the event, if both are valid.
+fn checked_input(
+    expected_version: Option<i32>,
+    event: StoryEvent,
+) -> ApiResult<(Option<Version>, StoryEvent)> {
+    if expected_version.is_some_and(|v| v < 0) {
+        return Err(ApiError::bad_input("expectedVersion must not be negative"));
+    }
+    Ok((expected_version.map(Version), event.validated()?))
 }
 
 /// One event to append, as a mutation decided it.
@@ -69,17 +76,10 @@ impl Command {
 
     async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
         let credential = credential(ctx).await?;
-        let checked = match self.expected_version {
-            Some(v) if v < 0 => Err(ApiError::bad_input("expectedVersion must not be negative")),
-            v => self
-                .event
-                .validated()
-                .map(|event| (v.map(Version), event))
-                .map_err(ApiError::from),
-        };
-        let (expected, event) = match checked {
+        let store = store(ctx)?;
+        let (expected, event) = match checked_input(self.expected_version, self.event) {
             Ok(checked) => checked,
-            Err(invalid) => return Err(refused_input(ctx, &credential, invalid).await),
+            Err(invalid) => return Err(refused_input(store, &credential, invalid).await),
         };
         let new_event = NewEvent {
             id: self.event_id,
@@ -90,7 +90,6 @@ impl Command {
             source: Some("graphql".into()),
             ..EventMetadata::by(credential.principal.name.clone())
         };
-        let store = store(ctx)?;
         let outcome = store
             .append_as(&credential, self.story, expected, &[new_event], &metadata)
             .await?;

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::fold::StoryFold;
 use super::validate::MAX_NAME_CHARS;
+use super::view::name_key;
 
 /// Bump when the analysis changes: stored documents are then recomputed.
 pub const ANALYZER_VERSION: i32 = 1;
@@ -319,9 +320,10 @@ pub fn actor_query(name: &str) -> Result<Option<SearchQuery>, QueryError> {
     }))
 }
 
+/// The fold's key of the actor (`view::name_key`), prefixed.
 fn actor_key(name: &str) -> Option<String> {
-    let name = name.trim();
-    (!name.is_empty()).then(|| format!("{ACTOR_PREFIX}{}", name.to_lowercase()))
+    let key = name_key(name);
+    (!key.is_empty()).then(|| format!("{ACTOR_PREFIX}{key}"))
 }
 
 /// Calls `emit(lexeme, position)` for each indexed word of `text`, counting

@@ -171,7 +171,7 @@ impl Development {
 type When = (DateTime<Utc>, Version);
 
 /// Names compare trimmed and case-insensitively.
-fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 

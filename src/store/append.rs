@@ -298,19 +298,25 @@ impl Store {
         check_batch_size(events)?;
         let metadata = serde_json::to_value(metadata).map_err(sqlx::Error::decode)?;
         let token = token.as_ref();
+        // Analysed once, however often the append is retried.
+        let documents: Vec<Option<SearchDocument>> =
+            events.iter().map(search::document_of).collect();
         for attempt in 0..MAX_ATTEMPTS {
-            let inserted = match events {
+            let inserted = match (events, documents.as_slice()) {
                 // First in a batch with other writers' appends; on a retry,
                 // alone, so that a failing batch cannot keep failing it.
-                [event]
+                ([event], [document])
                     if attempt == 0
                         && self.group_appends
                         && event.event_type == "DevelopmentReported" =>
                 {
-                    self.insert_in_batch(story, expected, event, &metadata, token)
+                    self.insert_in_batch(story, expected, event, document, &metadata, token)
                         .await
                 }
-                _ => self.insert(story, expected, events, &metadata, token).await,
+                _ => {
+                    self.insert(story, expected, events, &documents, &metadata, token)
+                        .await
+                }
             };
             match inserted {
                 Ok(mut placements) if placements.len() == events.len() => {
@@ -375,6 +381,7 @@ impl Store {
         story: StoryId,
         expected: Option<Version>,
         event: &NewEvent,
+        document: &Option<SearchDocument>,
         metadata: &serde_json::Value,
         token: Option<&TokenDigest>,
     ) -> Result<Vec<Placement>, sqlx::Error> {
@@ -391,7 +398,7 @@ impl Store {
                 .or_else(|| reported_occurred_at(&event.payload)),
             metadata: metadata.to_string(),
             token: token.copied(),
-            search: search::document_of(event).map(SearchDocument::into_string),
+            search: document.as_ref().map(|d| d.as_str().to_owned()),
         };
         match self.batcher.submit(submission).await {
             Batched::Placed(placement) => Ok(vec![placement]),
@@ -401,6 +408,7 @@ impl Store {
                     story,
                     expected,
                     std::slice::from_ref(event),
+                    std::slice::from_ref(document),
                     metadata,
                     token,
                 )
@@ -409,20 +417,19 @@ impl Store {
         }
     }
 
-    /// Inserts the events at the story's head with their projection, or
-    /// nothing if a check fails.
+    /// Inserts the events at the story's head with their projection and
+    /// search `documents` (one per event), or nothing if a check fails.
     async fn insert(
         &self,
         story: StoryId,
         expected: Option<Version>,
         events: &[NewEvent],
+        documents: &[Option<SearchDocument>],
         metadata: &serde_json::Value,
         token: Option<&TokenDigest>,
     ) -> Result<Vec<Placement>, sqlx::Error> {
         let token = token.map(TokenDigest::as_bytes);
-        let documents: Vec<Option<SearchDocument>> =
-            events.iter().map(search::document_of).collect();
-        if let ([event], [document]) = (events, documents.as_slice()) {
+        if let ([event], [document]) = (events, documents) {
             let Some(sql) = append_one_sql(&event.event_type) else {
                 return Ok(Vec::new());
             };
@@ -450,6 +457,7 @@ impl Store {
             }
             return Ok(placements);
         }
+        let columns = Columns::of(events);
         if events.iter().all(|e| e.event_type == "DevelopmentReported") {
             let documents: Vec<Option<&str>> = documents
                 .iter()
@@ -458,17 +466,16 @@ impl Store {
             return sqlx::query_as::<_, Placement>(APPEND_REPORTS_SQL)
                 .bind(story.0)
                 .bind(expected.map(|v| v.0))
-                .bind(events.iter().map(|e| e.id.0).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.schema_version).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+                .bind(&columns.ids)
+                .bind(&columns.schema_versions)
+                .bind(&columns.payloads)
+                .bind(&columns.occurred_at)
                 .bind(&documents)
                 .bind(metadata)
                 .bind(token)
                 .fetch_all(&self.pool)
                 .await;
         }
-        let columns = Columns::of(events);
         let mut tx = self.pool.begin().await?;
         let mut placements = sqlx::query_as::<_, Placement>(APPEND_MANY_SQL)
             .bind(story.0)
@@ -489,7 +496,7 @@ impl Store {
         let projected: Vec<Projected<'_>> = events
             .iter()
             .zip(&placements)
-            .zip(&documents)
+            .zip(documents)
             .map(|((event, placed), document)| Projected {
                 event_type: &event.event_type,
                 payload: &event.payload,
@@ -657,8 +664,9 @@ fn check_batch_size(events: &[NewEvent]) -> Result<(), StoreError> {
 }
 
 /// A unique violation on the event id, on (story, version) or on (story,
-/// development) (of the snapshot or of its search documents) means the id was used or another writer got there first:
-/// `explain_refusal` tells which. Any other error is a real failure.
+/// development) (of the snapshot or of its search documents) means the id
+/// was used or another writer got there first: `explain_refusal` tells
+/// which. Any other error is a real failure.
 fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(e) => matches!(
@@ -685,22 +693,23 @@ fn slug_of(events: &[NewEvent]) -> String {
         .to_owned()
 }
 
-/// The batch as parallel arrays, the shape `unnest` takes.
-struct Columns {
+/// The batch as parallel arrays, the shape `unnest` takes, borrowing the
+/// payloads rather than copying them.
+struct Columns<'a> {
     ids: Vec<Uuid>,
-    types: Vec<String>,
+    types: Vec<&'a str>,
     schema_versions: Vec<i32>,
-    payloads: Vec<serde_json::Value>,
+    payloads: Vec<&'a serde_json::Value>,
     occurred_at: Vec<Option<DateTime<Utc>>>,
 }
 
-impl Columns {
-    fn of(events: &[NewEvent]) -> Columns {
+impl Columns<'_> {
+    fn of(events: &[NewEvent]) -> Columns<'_> {
         Columns {
             ids: events.iter().map(|e| e.id.0).collect(),
-            types: events.iter().map(|e| e.event_type.clone()).collect(),
+            types: events.iter().map(|e| e.event_type.as_str()).collect(),
             schema_versions: events.iter().map(|e| e.schema_version).collect(),
-            payloads: events.iter().map(|e| e.payload.clone()).collect(),
+            payloads: events.iter().map(|e| &e.payload).collect(),
             occurred_at: events.iter().map(|e| e.occurred_at).collect(),
         }
     }
