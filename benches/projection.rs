@@ -5,7 +5,7 @@
 //! - an append to a story that already has 10,000 developments, against an
 //!   append to a new story (target: at most 1.5x);
 //! - state_at latency (p50/p99) on a 10,000-event story as known mid-story,
-//!   with and without stored replay snapshots (target: p50 <= 20 ms);
+//!   with and without stored replay checkpoints (target: p50 <= 20 ms);
 //! - import events/s over BENCH_IMPORT_EVENTS (default 100,000) against
 //!   pgbench writing the same rows in 500-row INSERTs, one client (target:
 //!   at least half);
@@ -148,17 +148,17 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let middle = events[events.len() / 2].recorded_at;
     for (label, every) in [
-        ("without stored snapshots", u32::MAX),
-        ("with stored snapshots every 100", 100),
+        ("without stored checkpoints", u32::MAX),
+        ("with stored checkpoints every 100", 100),
     ] {
-        let replaying = store.clone().with_snapshot_every(every);
+        let replaying = store.clone().with_checkpoint_every(every);
         let mut latencies = Vec::new();
         for _ in 0..40 {
             let started = Instant::now();
             replaying.state_at(big, None, Some(middle)).await?;
             latencies.push(started.elapsed());
         }
-        // The first replay of a cut starts from a stored fold or the first
+        // The first replay of a cut starts from a stored checkpoint or the first
         // event; later ones from the fold this process kept in memory.
         let first = latencies[0];
         latencies.sort();
@@ -182,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
     }
     latencies.sort();
     println!(
-        "state_at(knownAt: 40 different cuts) on 10,000 events, stored snapshots every 100: p50 {:?} p99 {:?}",
+        "state_at(knownAt: 40 different cuts) on 10,000 events, stored checkpoints every 100: p50 {:?} p99 {:?}",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
     );

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
+use crate::domain::events::EventType;
 use crate::domain::exchange::{parse_import_line, ExchangeLine, ImportLineError, ImportedEvent};
 use crate::domain::fold::{apply, StoryFold};
 use crate::domain::{EventId, Position, StoryId, Version};
@@ -222,7 +223,7 @@ fn new_event(
 ) -> NewEvent {
     NewEvent {
         id: EventId(imported.id),
-        event_type: imported.event.event_type().to_owned(),
+        event_type: imported.event.event_type(),
         schema_version: crate::domain::events::SCHEMA_VERSION,
         payload: imported.event.to_payload(),
         occurred_at,
@@ -255,7 +256,7 @@ pub async fn export(
         let Some(last) = page.last() else { break };
         after = last.position;
         for event in page {
-            if event.event_type == "StoryOpened" {
+            if event.event_type == EventType::StoryOpened {
                 if let Some(slug) = event
                     .payload
                     .get("slug")
@@ -280,7 +281,7 @@ fn write_line(
 ) -> std::io::Result<()> {
     let line = ExchangeLine {
         story: slug.to_owned(),
-        event_type: event.event_type,
+        event_type: event.event_type.as_str().to_owned(),
         id: event.id.0,
         data: event.payload,
         position: Some(event.position.to_string()),

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use storyline::http::{self, AppState};
 use storyline::progress::{progress_bar, report_progress};
-use storyline::store::{ConnectOptions, Store, DEFAULT_DATABASE_URL};
+use storyline::store::{ConnectOptions, Store, DEFAULT_CHECKPOINT_EVERY, DEFAULT_DATABASE_URL};
 use storyline::{exchange, projection};
 
 #[derive(Parser)]
@@ -36,14 +36,21 @@ struct DatabaseArgs {
         global = true
     )]
     db_max_connections: u32,
-    /// Keep a replay snapshot every this many versions of a story.
-    #[arg(
-        long,
-        env = "STORYLINE_SNAPSHOT_EVERY",
-        default_value_t = 100,
-        global = true
-    )]
-    snapshot_every: u32,
+    /// Store a replay checkpoint (a story's fold, for replays to start
+    /// from) every this many versions of a story [default: 100].
+    #[arg(long, env = "STORYLINE_CHECKPOINT_EVERY", global = true)]
+    checkpoint_every: Option<u32>,
+    /// The former name of --checkpoint-every, still read.
+    #[arg(long, env = "STORYLINE_SNAPSHOT_EVERY", global = true, hide = true)]
+    snapshot_every: Option<u32>,
+}
+
+impl DatabaseArgs {
+    fn checkpoint_every(&self) -> u32 {
+        self.checkpoint_every
+            .or(self.snapshot_every)
+            .unwrap_or(DEFAULT_CHECKPOINT_EVERY)
+    }
 }
 
 #[derive(Subcommand)]
@@ -165,7 +172,7 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     let store = Store::connect(&ConnectOptions {
         database_url: cli.database.database_url.clone(),
         max_connections: cli.database.db_max_connections,
-        snapshot_every: cli.database.snapshot_every,
+        checkpoint_every: cli.database.checkpoint_every(),
     })
     .await
     .context("cannot open the database")?;
@@ -215,9 +222,10 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         Command::Demo => load_demo(store).await?,
         Command::Rebuild => {
             let progress = progress_bar("{spinner} {pos} events replayed ({per_sec})");
-            let report = store
-                .rebuild_snapshots(|events| report_progress(&progress, events, "events replayed"))
-                .await?;
+            let report = projection::rebuild(store, |events| {
+                report_progress(&progress, events, "events replayed")
+            })
+            .await?;
             progress.finish_and_clear();
             eprintln!(
                 "Rebuilt {} stories from {} events.",

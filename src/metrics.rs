@@ -13,8 +13,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::api::errors::{ApiError, ApiResult};
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     operation: String,
@@ -103,19 +101,19 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    pub fn record_append<T: AppendCount>(&self, outcome: &ApiResult<T>) {
-        match outcome {
-            Ok(result) if result.was_deduplicated() => {
-                self.deduplicated_appends.inc();
-            }
-            Ok(result) => {
-                self.appended_events.inc_by(result.events_appended());
-            }
-            Err(ApiError::VersionConflict { .. }) => {
-                self.version_conflicts.inc();
-            }
-            Err(_) => {}
-        }
+    /// Events an append wrote.
+    pub fn record_appended(&self, events: u64) {
+        self.appended_events.inc_by(events);
+    }
+
+    /// An append answered from an earlier call with the same event id.
+    pub fn record_deduplicated(&self) {
+        self.deduplicated_appends.inc();
+    }
+
+    /// An append refused because the story had moved on.
+    pub fn record_version_conflict(&self) {
+        self.version_conflicts.inc();
     }
 
     /// The Prometheus text exposition of every metric.
@@ -125,10 +123,4 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
     }
-}
-
-/// What an append reports to the metrics.
-pub trait AppendCount {
-    fn events_appended(&self) -> u64;
-    fn was_deduplicated(&self) -> bool;
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use storyline::domain::events::{payload_schemas, EVENT_TYPES};
+use storyline::domain::events::{payload_schemas, EventType};
 
 #[test]
 fn every_event_type_has_a_checked_in_payload_schema_equal_to_the_generated_one() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/events");
     let generated = payload_schemas();
-    assert_eq!(generated.len(), EVENT_TYPES.len());
+    assert_eq!(generated.len(), EventType::ALL.len());
     for (event_type, schema) in generated {
         let path = dir.join(format!("{event_type}.json"));
         let text = std::fs::read_to_string(&path)

@@ -249,7 +249,7 @@ fn snapshot_fold_rebuild_and_replay_agree_on_random_event_sequences() {
         let options = storyline::store::ConnectOptions {
             database_url: url,
             max_connections: 4,
-            snapshot_every: 3,
+            checkpoint_every: 3,
         };
         Store::connect(&options).await.unwrap()
     });

@@ -337,10 +337,10 @@ async fn story_with_developments(
 
 #[sqlx::test]
 async fn state_at_known_at_matches_the_fold_of_the_events_recorded_by_then(pool: sqlx::PgPool) {
-    let store = Store::from_pool(pool.clone()).with_snapshot_every(5);
+    let store = Store::from_pool(pool.clone()).with_checkpoint_every(5);
     let (story, recorded) = story_with_developments(&store, 23).await;
     let stream: Vec<_> = store.read_story(story).await.unwrap();
-    // Ask in an order that makes later answers start from stored folds.
+    // Ask in an order that makes later answers start from stored checkpoints.
     for k in [22usize, 3, 17, 10, 0, 22, 11] {
         let known_at = recorded[k];
         let from_store = store
@@ -354,7 +354,7 @@ async fn state_at_known_at_matches_the_fold_of_the_events_recorded_by_then(pool:
         assert_eq!(from_store.version, Version(k as i32 + 2));
     }
     let stored: Vec<i32> =
-        sqlx::query_scalar("SELECT version FROM replay_snapshots ORDER BY version")
+        sqlx::query_scalar("SELECT version FROM replay_checkpoints ORDER BY version")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -384,11 +384,11 @@ async fn state_at_known_at_matches_the_fold_of_the_events_recorded_by_then(pool:
 
 #[sqlx::test]
 async fn a_stored_fold_from_another_fold_version_is_ignored(pool: sqlx::PgPool) {
-    let store = Store::from_pool(pool.clone()).with_snapshot_every(5);
+    let store = Store::from_pool(pool.clone()).with_checkpoint_every(5);
     let (story, recorded) = story_with_developments(&store, 12).await;
-    // A bogus stored fold written by some other fold version.
+    // A bogus checkpoint written by some other fold version.
     sqlx::query(
-        "INSERT INTO replay_snapshots (story_id, version, fold_version, recorded_at, state)
+        "INSERT INTO replay_checkpoints (story_id, version, fold_version, recorded_at, state)
          VALUES ($1, 10, 999, $2, '{}')",
     )
     .bind(story.0)

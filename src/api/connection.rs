@@ -1,17 +1,21 @@
-//! Relay cursor connections: opaque cursors, page size caps, page info.
+//! Relay cursor connections: opaque cursors, page size caps, page info,
+//! and the connection and edge types of events and stories.
 //!
 //! A cursor is base64 of `kind:value`, so a cursor of one connection is
 //! refused by another instead of being misread.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, Object, OutputType, SimpleObject};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::context::store;
 use super::errors::{ApiError, ApiResult};
+use super::query::Story;
+use super::types::Event;
 use crate::domain::{Position, StoryId, Version};
-use crate::store::StoryListKey;
+use crate::store::{FeedFilter, HistoryFilter, Store, StoryFilter, StoryListKey};
 
 /// The most a page holds; a larger `first` or `last` gets this many.
 pub const MAX_PAGE_SIZE: usize = 500;
@@ -211,6 +215,87 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize)
 /// `totalCount` as the contract's Int.
 pub fn count_as_int(count: i64) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// What a connection's `totalCount` counts: the rows its filter keeps.
+pub enum TotalCount {
+    Feed(FeedFilter),
+    History(StoryId, HistoryFilter),
+    Stories(StoryFilter),
+}
+
+impl TotalCount {
+    async fn count(&self, store: &Store) -> ApiResult<i64> {
+        Ok(match self {
+            TotalCount::Feed(filter) => store.count_feed(filter).await?,
+            TotalCount::History(story, filter) => store.count_history(*story, filter).await?,
+            TotalCount::Stories(filter) => store.count_stories(filter).await?,
+        })
+    }
+}
+
+/// A Relay connection of events or stories: one page and what its
+/// `totalCount` counts.
+pub struct Connection<N> {
+    edges: Vec<Edge<N>>,
+    page_info: PageInfo,
+    count: TotalCount,
+}
+
+impl<N> Connection<N> {
+    pub fn new(page: Page<N>, count: TotalCount) -> Connection<N> {
+        let edges = page
+            .edges
+            .into_iter()
+            .map(|(cursor, node)| Edge { cursor, node })
+            .collect();
+        Connection {
+            edges,
+            page_info: page.page_info,
+            count,
+        }
+    }
+}
+
+pub struct Edge<N> {
+    cursor: String,
+    node: N,
+}
+
+#[Object(
+    concrete(name = "EventEdge", params(Event)),
+    concrete(name = "StoryEdge", params(Story))
+)]
+impl<N: OutputType> Edge<N> {
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+    async fn node(&self) -> &N {
+        &self.node
+    }
+}
+
+#[Object(
+    concrete(name = "EventConnection", params(Event)),
+    concrete(name = "StoryConnection", params(Story))
+)]
+impl<N: OutputType> Connection<N>
+where
+    Edge<N>: OutputType,
+{
+    async fn edges(&self) -> &[Edge<N>] {
+        &self.edges
+    }
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// The number of nodes the filters keep, whatever the page.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(count_as_int(self.count.count(store(ctx)?).await?))
+    }
 }
 
 #[cfg(test)]

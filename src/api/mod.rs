@@ -2,6 +2,7 @@
 //! and the fold, and (in [`errors`]) the one mapping of errors to codes.
 
 pub mod connection;
+mod context;
 pub mod errors;
 pub mod inputs;
 pub mod mutation;
@@ -46,7 +47,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// The schema the server serves.
 pub fn schema(services: ApiServices) -> StorylineSchema {
     let loader = DataLoader::new(
-        query::SnapshotLoader::new(services.store.clone()),
+        context::SnapshotLoader::new(services.store.clone()),
         tokio::spawn,
     );
     builder()

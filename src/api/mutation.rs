@@ -4,15 +4,16 @@
 use async_graphql::{Context, Object};
 use uuid::Uuid;
 
+use super::context::store;
 use super::errors::{ApiError, ApiResult, TOKEN_NOT_LIVE};
 use super::inputs::{DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus};
-use super::query::{store, Story};
+use super::query::Story;
 use super::types::Event;
 use crate::domain::events::{
     DevelopmentCorrected, DevelopmentRetracted, StoryEvent, StoryStatusChanged, SCHEMA_VERSION,
 };
 use crate::domain::{EventId, StoryId, Version};
-use crate::metrics::{AppendCount, Metrics};
+use crate::metrics::Metrics;
 use crate::store::{Credential, EventMetadata, NewEvent, Store};
 
 /// The bearer token of the request, if it carried one.
@@ -66,10 +67,14 @@ struct Command {
 
 impl Command {
     async fn run(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
-        let metrics = ctx.data_opt::<Metrics>();
         let outcome = self.append(ctx).await;
-        if let Some(metrics) = metrics {
-            metrics.record_append(&outcome);
+        if let Some(metrics) = ctx.data_opt::<Metrics>() {
+            match &outcome {
+                Ok(result) if result.deduplicated => metrics.record_deduplicated(),
+                Ok(result) => metrics.record_appended(result.events.len() as u64),
+                Err(ApiError::VersionConflict { .. }) => metrics.record_version_conflict(),
+                Err(_) => {}
+            }
         }
         outcome
     }
@@ -133,19 +138,6 @@ impl AppendResult {
     }
     /// Whether this call was a retry of an earlier one (same eventId, same content) and appended nothing.
     async fn deduplicated(&self) -> bool {
-        self.deduplicated
-    }
-}
-
-impl AppendCount for AppendResult {
-    fn events_appended(&self) -> u64 {
-        if self.deduplicated {
-            0
-        } else {
-            self.events.len() as u64
-        }
-    }
-    fn was_deduplicated(&self) -> bool {
         self.deduplicated
     }
 }

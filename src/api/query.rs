@@ -1,169 +1,41 @@
 //! The Query root and the Story type: thin resolvers over the store and the
 //! fold.
 
-use std::collections::HashMap;
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
-
-use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
-use lru::LruCache;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::connection::{count_as_int, page_cost, Page, PageArgs, PageInfo};
+use super::connection::{page_cost, Connection, Page, PageArgs, TotalCount};
+use super::context::{current_fold, store};
 use super::errors::{ApiError, ApiResult};
 use super::inputs::StoryStatus;
 use super::types::{Event, StoryChanges, StoryState};
-use crate::domain::events::EVENT_TYPES;
+use crate::domain::events::EventType;
 use crate::domain::fold::StoryFold;
 use crate::domain::replay::changes;
 use crate::domain::view::story_state;
 use crate::domain::{Position, StoryId, Version};
 use crate::store::{
-    FeedFilter, HistoryFilter, Store, StoryFilter, StoryHeader, StoryListKey, VersionWindow,
+    FeedFilter, HistoryFilter, StoryFilter, StoryHeader, StoryListKey, VersionWindow,
 };
 
-/// The store every resolver works on.
-pub(super) fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
-    ctx.data::<Store>()
-        .map_err(|_| ApiError::Internal("the server is misconfigured"))
-}
+pub type StoryConnection = Connection<Story>;
+pub type EventConnection = Connection<Event>;
 
-/// Stories whose folded snapshot is kept in memory, the most recently read.
-const CACHED_SNAPSHOTS: usize = 1024;
-
-/// The most developments the kept snapshots may hold together (about 100 MB
-/// of typical developments): one long story must not crowd memory.
-const CACHED_DEVELOPMENTS: usize = 100_000;
-
-/// Snapshots by (story, version), and how many developments they hold.
-struct SnapshotCache {
-    folds: LruCache<(StoryId, Version), Arc<StoryFold>>,
-    developments: usize,
-}
-
-impl SnapshotCache {
-    fn weight(fold: &StoryFold) -> usize {
-        fold.developments.len() + fold.retracted.len() + 1
-    }
-
-    /// Keeps `fold`, dropping the least recently read ones beyond either
-    /// bound.
-    fn keep(&mut self, fold: Arc<StoryFold>) {
-        let weight = SnapshotCache::weight(&fold);
-        if weight > CACHED_DEVELOPMENTS {
-            return;
-        }
-        self.developments += weight;
-        let key = (fold.story_id, fold.version);
-        if let Some((_, old)) = self.folds.push(key, fold) {
-            self.developments -= SnapshotCache::weight(&old);
-        }
-        while self.developments > CACHED_DEVELOPMENTS {
-            match self.folds.pop_lru() {
-                Some((_, old)) => self.developments -= SnapshotCache::weight(&old),
-                None => break,
-            }
-        }
-    }
-}
-
-/// Loads the snapshots of every story a response shows in one batch, so a
-/// page of stories costs the same few statements however long it is. A
-/// snapshot is keyed by its story's version: events never change, so the
-/// projection at a version never does, and a cached fold is reused until
-/// the story moves on.
-pub struct SnapshotLoader {
-    store: Store,
-    cache: Mutex<SnapshotCache>,
-}
-
-impl SnapshotLoader {
-    pub fn new(store: Store) -> SnapshotLoader {
-        let capacity = NonZeroUsize::new(CACHED_SNAPSHOTS).unwrap_or(NonZeroUsize::MIN);
-        SnapshotLoader {
-            store,
-            cache: Mutex::new(SnapshotCache {
-                folds: LruCache::new(capacity),
-                developments: 0,
-            }),
-        }
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, SnapshotCache> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Loader<(StoryId, Version)> for SnapshotLoader {
-    type Value = Arc<StoryFold>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[(StoryId, Version)],
-    ) -> Result<HashMap<(StoryId, Version), Arc<StoryFold>>, ApiError> {
-        let mut found = HashMap::with_capacity(keys.len());
-        let mut missing = Vec::new();
-        {
-            let mut cache = self.cache();
-            for key in keys {
-                match cache.folds.get(key) {
-                    Some(fold) => {
-                        found.insert(*key, fold.clone());
-                    }
-                    None => missing.push(key.0),
-                }
-            }
-        }
-        if missing.is_empty() {
-            return Ok(found);
-        }
-        let loaded = self.store.load_snapshots(&missing).await?;
-        let mut cache = self.cache();
-        for (id, fold) in loaded {
-            let fold = Arc::new(fold);
-            cache.keep(fold.clone());
-            // Asked for at the version its header showed; the story may
-            // have moved on since, and the newer state is as good an answer.
-            for key in keys.iter().filter(|key| key.0 == id) {
-                found.insert(*key, fold.clone());
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// The story's folded snapshot at (or after) `version`.
-async fn current_fold(
-    ctx: &Context<'_>,
-    story: StoryId,
-    version: Version,
-) -> ApiResult<Arc<StoryFold>> {
-    let loader = ctx
-        .data::<DataLoader<SnapshotLoader>>()
-        .map_err(|_| ApiError::Internal("the server is misconfigured"))?;
-    let fold = loader.load_one((story, version)).await?;
-    // The story row exists (we read its header); only a concurrent rebuild
-    // swapping tables could hide it for a moment.
-    Ok(fold.unwrap_or_else(|| Arc::new(StoryFold::empty(story))))
-}
-
-/// Event type names from a `types:` argument, each one the contract knows.
-fn event_types(types: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
-    if let Some(unknown) = types
-        .iter()
-        .flatten()
-        .find(|t| !EVENT_TYPES.contains(&t.as_str()))
-    {
-        return Err(ApiError::bad_input(format!(
-            "unknown event type {unknown:?}; the types are {}",
-            EVENT_TYPES.join(", ")
-        )));
-    }
-    Ok(types)
+/// Event types from a `types:` argument, each one the contract knows.
+fn event_types(types: Option<Vec<String>>) -> ApiResult<Option<Vec<EventType>>> {
+    let Some(types) = types else { return Ok(None) };
+    let parsed = types.iter().map(|name| {
+        name.parse::<EventType>().map_err(|_| {
+            let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+            ApiError::bad_input(format!(
+                "unknown event type {name:?}; the types are {}",
+                known.join(", ")
+            ))
+        })
+    });
+    parsed.collect::<ApiResult<Vec<_>>>().map(Some)
 }
 
 pub struct Query;
@@ -210,10 +82,10 @@ impl Query {
             .list_stories(&filter, paging.after, paging.fetch().limit)
             .await?;
         let page = paging.page(rows, StoryHeader::list_key);
-        Ok(StoryConnection {
-            page: page_of(page, Story::from_header),
-            filter,
-        })
+        Ok(Connection::new(
+            page_of(page, Story::from_header),
+            TotalCount::Stories(filter),
+        ))
     }
 
     /// Every event of every story in global commit order (position), for consumers and audits.
@@ -242,10 +114,10 @@ impl Query {
             )
             .await?;
         let page = paging.page(rows, |e| e.position);
-        Ok(EventConnection {
-            page: page_of(page, Event::from),
-            count: EventCount::Feed(filter),
-        })
+        Ok(Connection::new(
+            page_of(page, Event::from),
+            TotalCount::Feed(filter),
+        ))
     }
 }
 
@@ -389,10 +261,10 @@ impl Story {
             .read_history(self.id, &filter, window, fetch.limit, fetch.from_end)
             .await?;
         let page = paging.page(rows, |e| e.version);
-        Ok(EventConnection {
-            page: page_of(page, Event::from),
-            count: EventCount::History(self.id, filter),
-        })
+        Ok(Connection::new(
+            page_of(page, Event::from),
+            TotalCount::History(self.id, filter),
+        ))
     }
 
     /// What changed in the story's world-time state between two instants.
@@ -408,134 +280,5 @@ impl Story {
         let version = self.known_version(ctx).await?;
         let fold = current_fold(ctx, self.id, version).await?;
         Ok(StoryChanges(changes(&fold, from, to)))
-    }
-}
-
-/// What `totalCount` of an event connection counts.
-enum EventCount {
-    Feed(FeedFilter),
-    History(StoryId, HistoryFilter),
-}
-
-pub struct EventConnection {
-    page: Page<Event>,
-    count: EventCount,
-}
-
-pub struct EventEdge<'a> {
-    cursor: &'a str,
-    node: &'a Event,
-}
-
-#[Object]
-impl EventEdge<'_> {
-    async fn cursor(&self) -> &str {
-        self.cursor
-    }
-    async fn node(&self) -> &Event {
-        self.node
-    }
-}
-
-#[Object]
-impl EventConnection {
-    async fn edges(&self) -> Vec<EventEdge<'_>> {
-        self.page
-            .edges
-            .iter()
-            .map(|(cursor, node)| EventEdge { cursor, node })
-            .collect()
-    }
-    async fn nodes(&self) -> Vec<&Event> {
-        self.page.edges.iter().map(|(_, node)| node).collect()
-    }
-    async fn page_info(&self) -> &PageInfo {
-        &self.page.page_info
-    }
-    /// The number of events the filters keep, whatever the page.
-    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let store = store(ctx)?;
-        let count = match &self.count {
-            EventCount::Feed(filter) => store.count_feed(filter).await?,
-            EventCount::History(story, filter) => store.count_history(*story, filter).await?,
-        };
-        Ok(count_as_int(count))
-    }
-}
-
-pub struct StoryConnection {
-    page: Page<Story>,
-    filter: StoryFilter,
-}
-
-pub struct StoryEdge<'a> {
-    cursor: &'a str,
-    node: &'a Story,
-}
-
-#[Object]
-impl StoryEdge<'_> {
-    async fn cursor(&self) -> &str {
-        self.cursor
-    }
-    async fn node(&self) -> &Story {
-        self.node
-    }
-}
-
-#[Object]
-impl StoryConnection {
-    async fn edges(&self) -> Vec<StoryEdge<'_>> {
-        self.page
-            .edges
-            .iter()
-            .map(|(cursor, node)| StoryEdge { cursor, node })
-            .collect()
-    }
-    async fn nodes(&self) -> Vec<&Story> {
-        self.page.edges.iter().map(|(_, node)| node).collect()
-    }
-    async fn page_info(&self) -> &PageInfo {
-        &self.page.page_info
-    }
-    /// The number of stories the filters keep, whatever the page.
-    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(count_as_int(store(ctx)?.count_stories(&self.filter).await?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fold(version: i32) -> Arc<StoryFold> {
-        let mut fold = StoryFold::empty(StoryId(Uuid::nil()));
-        fold.version = Version(version);
-        Arc::new(fold)
-    }
-
-    #[test]
-    fn the_snapshot_cache_counts_what_it_holds_through_replacement_and_eviction() {
-        let mut cache = SnapshotCache {
-            folds: LruCache::new(NonZeroUsize::new(2).unwrap()),
-            developments: 0,
-        };
-        cache.keep(fold(1));
-        cache.keep(fold(1));
-        assert_eq!(
-            cache.developments, 1,
-            "a replaced fold is no longer counted"
-        );
-        cache.keep(fold(2));
-        cache.keep(fold(3));
-        assert_eq!(cache.folds.len(), 2);
-        assert_eq!(
-            cache.developments, 2,
-            "an evicted fold is no longer counted"
-        );
-        assert!(cache
-            .folds
-            .get(&(StoryId(Uuid::nil()), Version(1)))
-            .is_none());
     }
 }

@@ -15,8 +15,8 @@ use async_graphql::{Context, ErrorExtensions, Subscription as SubscriptionRoot};
 use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
+use super::context::store;
 use super::errors::ApiError;
-use super::query::store;
 use super::types::Event;
 use crate::domain::{Position, StoryId};
 use crate::store::{FeedFilter, LiveFeed, LiveItem, LiveSubscription, RecordedEvent, Store};

@@ -323,7 +323,7 @@ impl Event {
     }
     #[graphql(name = "type")]
     async fn event_type(&self) -> &str {
-        &self.0.event_type
+        self.0.event_type.as_str()
     }
     async fn schema_version(&self) -> i32 {
         self.0.schema_version

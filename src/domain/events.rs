@@ -154,14 +154,57 @@ pub enum StoryEvent {
     StoryStatusChanged(StoryStatusChanged),
 }
 
-/// The event type names, as stored and as the contract's `Event.type`.
-pub const EVENT_TYPES: [&str; 5] = [
-    "StoryOpened",
-    "DevelopmentReported",
-    "DevelopmentCorrected",
-    "DevelopmentRetracted",
-    "StoryStatusChanged",
-];
+/// The kinds of event, stored by name (`as_str`) and shown as the
+/// contract's `Event.type`. Code that treats types differently matches on
+/// this enum without a wildcard, so a new type makes the compiler list every
+/// place that must learn it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    StoryOpened,
+    DevelopmentReported,
+    DevelopmentCorrected,
+    DevelopmentRetracted,
+    StoryStatusChanged,
+}
+
+impl EventType {
+    /// Every type, in the order the contract lists them.
+    pub const ALL: [EventType; 5] = [
+        EventType::StoryOpened,
+        EventType::DevelopmentReported,
+        EventType::DevelopmentCorrected,
+        EventType::DevelopmentRetracted,
+        EventType::StoryStatusChanged,
+    ];
+
+    /// The name stored in `events.type` and shown by the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::StoryOpened => "StoryOpened",
+            EventType::DevelopmentReported => "DevelopmentReported",
+            EventType::DevelopmentCorrected => "DevelopmentCorrected",
+            EventType::DevelopmentRetracted => "DevelopmentRetracted",
+            EventType::StoryStatusChanged => "StoryStatusChanged",
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EventType {
+    type Err = DecodeError;
+
+    fn from_str(name: &str) -> Result<EventType, DecodeError> {
+        EventType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .ok_or_else(|| DecodeError::UnknownType(name.to_owned()))
+    }
+}
 
 /// The JSON Schema of each event type's payload (what
 /// `schema/events/<type>.json` holds), generated from these types.
@@ -173,22 +216,20 @@ pub fn payload_schemas() -> Vec<(&'static str, serde_json::Value)> {
         }
         schema
     }
-    vec![
-        (EVENT_TYPES[0], schema::<StoryOpened>(EVENT_TYPES[0])),
-        (
-            EVENT_TYPES[1],
-            schema::<DevelopmentReported>(EVENT_TYPES[1]),
-        ),
-        (
-            EVENT_TYPES[2],
-            schema::<DevelopmentCorrected>(EVENT_TYPES[2]),
-        ),
-        (
-            EVENT_TYPES[3],
-            schema::<DevelopmentRetracted>(EVENT_TYPES[3]),
-        ),
-        (EVENT_TYPES[4], schema::<StoryStatusChanged>(EVENT_TYPES[4])),
-    ]
+    EventType::ALL
+        .into_iter()
+        .map(|event_type| {
+            let name = event_type.as_str();
+            let payload = match event_type {
+                EventType::StoryOpened => schema::<StoryOpened>(name),
+                EventType::DevelopmentReported => schema::<DevelopmentReported>(name),
+                EventType::DevelopmentCorrected => schema::<DevelopmentCorrected>(name),
+                EventType::DevelopmentRetracted => schema::<DevelopmentRetracted>(name),
+                EventType::StoryStatusChanged => schema::<StoryStatusChanged>(name),
+            };
+            (name, payload)
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -202,13 +243,13 @@ pub enum DecodeError {
 }
 
 impl StoryEvent {
-    pub fn event_type(&self) -> &'static str {
+    pub fn event_type(&self) -> EventType {
         match self {
-            StoryEvent::StoryOpened(_) => EVENT_TYPES[0],
-            StoryEvent::DevelopmentReported(_) => EVENT_TYPES[1],
-            StoryEvent::DevelopmentCorrected(_) => EVENT_TYPES[2],
-            StoryEvent::DevelopmentRetracted(_) => EVENT_TYPES[3],
-            StoryEvent::StoryStatusChanged(_) => EVENT_TYPES[4],
+            StoryEvent::StoryOpened(_) => EventType::StoryOpened,
+            StoryEvent::DevelopmentReported(_) => EventType::DevelopmentReported,
+            StoryEvent::DevelopmentCorrected(_) => EventType::DevelopmentCorrected,
+            StoryEvent::DevelopmentRetracted(_) => EventType::DevelopmentRetracted,
+            StoryEvent::StoryStatusChanged(_) => EventType::StoryStatusChanged,
         }
     }
 
@@ -218,7 +259,7 @@ impl StoryEvent {
             StoryEvent::DevelopmentReported(e) => Some(e.development_id),
             StoryEvent::DevelopmentCorrected(e) => Some(e.development_id),
             StoryEvent::DevelopmentRetracted(e) => Some(e.development_id),
-            _ => None,
+            StoryEvent::StoryOpened(_) | StoryEvent::StoryStatusChanged(_) => None,
         }
     }
 
@@ -237,7 +278,7 @@ impl StoryEvent {
 
     /// Reads a stored or imported payload, upcasting older schema versions.
     pub fn from_payload(
-        event_type: &str,
+        event_type: EventType,
         schema_version: i32,
         payload: serde_json::Value,
     ) -> Result<StoryEvent, DecodeError> {
@@ -250,13 +291,13 @@ impl StoryEvent {
     /// without building a `serde_json::Value` first (replays read
     /// thousands).
     pub fn from_payload_text(
-        event_type: &str,
+        event_type: EventType,
         schema_version: i32,
         payload: &str,
     ) -> Result<StoryEvent, DecodeError> {
         if schema_version != SCHEMA_VERSION {
             let value = serde_json::from_str(payload).map_err(|e| DecodeError::Payload {
-                event_type: event_type.to_owned(),
+                event_type: event_type.as_str().to_owned(),
                 message: e.to_string(),
             })?;
             return StoryEvent::from_payload(event_type, schema_version, value);
@@ -266,31 +307,30 @@ impl StoryEvent {
 }
 
 /// The event of `event_type` that `payload` deserializes to.
-fn decode_as<'de, D>(event_type: &str, payload: D) -> Result<StoryEvent, DecodeError>
+fn decode_as<'de, D>(event_type: EventType, payload: D) -> Result<StoryEvent, DecodeError>
 where
     D: serde::Deserializer<'de>,
 {
     let invalid = |e: D::Error| DecodeError::Payload {
-        event_type: event_type.to_owned(),
+        event_type: event_type.as_str().to_owned(),
         message: e.to_string(),
     };
     Ok(match event_type {
-        "StoryOpened" => {
+        EventType::StoryOpened => {
             StoryEvent::StoryOpened(StoryOpened::deserialize(payload).map_err(invalid)?)
         }
-        "DevelopmentReported" => StoryEvent::DevelopmentReported(
+        EventType::DevelopmentReported => StoryEvent::DevelopmentReported(
             DevelopmentReported::deserialize(payload).map_err(invalid)?,
         ),
-        "DevelopmentCorrected" => StoryEvent::DevelopmentCorrected(
+        EventType::DevelopmentCorrected => StoryEvent::DevelopmentCorrected(
             DevelopmentCorrected::deserialize(payload).map_err(invalid)?,
         ),
-        "DevelopmentRetracted" => StoryEvent::DevelopmentRetracted(
+        EventType::DevelopmentRetracted => StoryEvent::DevelopmentRetracted(
             DevelopmentRetracted::deserialize(payload).map_err(invalid)?,
         ),
-        "StoryStatusChanged" => StoryEvent::StoryStatusChanged(
+        EventType::StoryStatusChanged => StoryEvent::StoryStatusChanged(
             StoryStatusChanged::deserialize(payload).map_err(invalid)?,
         ),
-        other => return Err(DecodeError::UnknownType(other.to_owned())),
     })
 }
 
@@ -298,13 +338,13 @@ where
 /// [`SCHEMA_VERSION`]. Each future version adds one step here (v1 → v2 →
 /// …), so stored events are never rewritten.
 pub fn upcast(
-    event_type: &str,
+    event_type: EventType,
     schema_version: i32,
     mut payload: serde_json::Value,
 ) -> Result<serde_json::Value, DecodeError> {
     if schema_version > SCHEMA_VERSION {
         return Err(DecodeError::FutureSchema {
-            event_type: event_type.to_owned(),
+            event_type: event_type.as_str().to_owned(),
             version: schema_version,
         });
     }
@@ -331,13 +371,13 @@ mod tests {
             "actors": [{"name": "Taliban", "kind": "GROUP"}],
             "figures": [{"metric": "killed", "value": 4, "qualifier": "AT_LEAST", "place": "Kabul"}]
         });
-        let event = StoryEvent::from_payload("DevelopmentReported", 1, payload).unwrap();
+        let event = StoryEvent::from_payload(EventType::DevelopmentReported, 1, payload).unwrap();
         let stored = event.to_payload();
         assert_eq!(stored["schemaVersion"], 1);
         assert_eq!(stored["precision"], "MONTH");
         assert_eq!(stored["figures"][0]["qualifier"], "AT_LEAST");
         assert_eq!(
-            StoryEvent::from_payload("DevelopmentReported", 1, stored).unwrap(),
+            StoryEvent::from_payload(EventType::DevelopmentReported, 1, stored).unwrap(),
             event
         );
     }
@@ -351,14 +391,21 @@ mod tests {
         });
         let text = payload.to_string();
         assert_eq!(
-            StoryEvent::from_payload_text("DevelopmentReported", 1, &text),
-            StoryEvent::from_payload("DevelopmentReported", 1, payload)
+            StoryEvent::from_payload_text(EventType::DevelopmentReported, 1, &text),
+            StoryEvent::from_payload(EventType::DevelopmentReported, 1, payload)
         );
-        assert!(
-            StoryEvent::from_payload_text("StoryStatusChanged", 1, r#"{"status":"X"}"#).is_err()
-        );
+        assert!(StoryEvent::from_payload_text(
+            EventType::StoryStatusChanged,
+            1,
+            r#"{"status":"X"}"#
+        )
+        .is_err());
         assert!(matches!(
-            StoryEvent::from_payload_text("StoryStatusChanged", 2, r#"{"status":"ONGOING"}"#),
+            StoryEvent::from_payload_text(
+                EventType::StoryStatusChanged,
+                2,
+                r#"{"status":"ONGOING"}"#
+            ),
             Err(DecodeError::FutureSchema { .. })
         ));
     }
@@ -366,22 +413,25 @@ mod tests {
     #[test]
     fn unknown_enum_values_and_fields_are_rejected() {
         let bad_enum = json!({"status": "FINISHED"});
-        assert!(StoryEvent::from_payload("StoryStatusChanged", 1, bad_enum).is_err());
+        assert!(StoryEvent::from_payload(EventType::StoryStatusChanged, 1, bad_enum).is_err());
         let extra = json!({"status": "ONGOING", "colour": "red"});
-        assert!(StoryEvent::from_payload("StoryStatusChanged", 1, extra).is_err());
+        assert!(StoryEvent::from_payload(EventType::StoryStatusChanged, 1, extra).is_err());
     }
 
     #[test]
     fn dates_without_offset_are_rejected() {
         let payload = json!({"developmentId": "de74e538-5616-5a7e-b6ab-30180f0aa230",
             "headline": "x", "occurredAt": "2021-07-13T00:00:00"});
-        assert!(StoryEvent::from_payload("DevelopmentReported", 1, payload).is_err());
+        assert!(StoryEvent::from_payload(EventType::DevelopmentReported, 1, payload).is_err());
     }
 
     #[test]
     fn payloads_from_a_newer_schema_are_refused_not_misread() {
-        let result =
-            StoryEvent::from_payload("StoryStatusChanged", 2, json!({"status": "ONGOING"}));
+        let result = StoryEvent::from_payload(
+            EventType::StoryStatusChanged,
+            2,
+            json!({"status": "ONGOING"}),
+        );
         assert!(matches!(
             result,
             Err(DecodeError::FutureSchema { version: 2, .. })
@@ -389,8 +439,15 @@ mod tests {
     }
 
     #[test]
+    fn every_event_type_reads_back_from_its_name() {
+        for event_type in EventType::ALL {
+            assert_eq!(event_type.as_str().parse::<EventType>(), Ok(event_type));
+        }
+    }
+
+    #[test]
     fn unknown_event_types_are_refused() {
-        let result = StoryEvent::from_payload("StoryDeleted", 1, json!({}));
+        let result = "StoryDeleted".parse::<EventType>();
         assert_eq!(result, Err(DecodeError::UnknownType("StoryDeleted".into())));
     }
 }

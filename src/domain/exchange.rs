@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::events::StoryEvent;
+use super::events::{EventType, StoryEvent};
 use super::validate::InvalidInput;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,7 +57,8 @@ pub fn parse_import_line(line: &str) -> Result<ImportedEvent, ImportLineError> {
         .and_then(serde_json::Value::as_i64)
         .and_then(|v| i32::try_from(v).ok())
         .unwrap_or(super::events::SCHEMA_VERSION);
-    if parsed.event_type == "StoryOpened" {
+    let event_type: EventType = parsed.event_type.parse()?;
+    if event_type == EventType::StoryOpened {
         if let Some(fields) = parsed.data.as_object_mut() {
             match fields.get("slug").and_then(serde_json::Value::as_str) {
                 Some(slug) if slug != parsed.story => {
@@ -73,8 +74,7 @@ pub fn parse_import_line(line: &str) -> Result<ImportedEvent, ImportLineError> {
             }
         }
     }
-    let event =
-        StoryEvent::from_payload(&parsed.event_type, schema_version, parsed.data)?.validated()?;
+    let event = StoryEvent::from_payload(event_type, schema_version, parsed.data)?.validated()?;
     Ok(ImportedEvent {
         slug: parsed.story,
         id: parsed.id,

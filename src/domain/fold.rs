@@ -18,7 +18,7 @@ use super::model::{
 use super::{StoryId, Version};
 
 /// The version of the fold's rules. Bump it whenever `apply` or the state
-/// it builds changes, so that stored folds made by older code are ignored.
+/// it builds changes, so that replay checkpoints made by older code are ignored.
 pub const FOLD_VERSION: i32 = 1;
 
 /// A development as it stands after its corrections.

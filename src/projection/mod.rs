@@ -1,12 +1,12 @@
-//! Read models kept in step with the events: checking that the story
-//! snapshot projection equals a fresh fold (`verify`), and rebuilding it
-//! (`rebuild`, whose SQL lives in the store).
+//! The story snapshot as a read model of the events: the append statements
+//! keep it in step (in the store); here it is rebuilt from the events
+//! (`rebuild`) and checked against a fresh fold of them (`verify`).
 
 use crate::domain::fold::StoryFold;
 use crate::domain::replay::fold_known;
 use crate::domain::search::documents_of_fold;
 use crate::domain::StoryId;
-use crate::store::{SearchDifference, Store, StoreError};
+use crate::store::{RebuildReport, SearchDifference, Store, StoreError};
 
 /// One way a stored snapshot disagrees with the fold of its events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,17 @@ impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "story {}: {}", self.story, self.detail)
     }
+}
+
+/// Rebuilds the story snapshot (its tables and search documents) from the
+/// events, swapping the fresh tables in at once; appends wait meanwhile.
+/// Replay checkpoints of other fold code are dropped. `on_progress` gets
+/// the events replayed.
+pub async fn rebuild(
+    store: &Store,
+    on_progress: impl FnMut(u64),
+) -> Result<RebuildReport, StoreError> {
+    store.rebuild_snapshots(on_progress).await
 }
 
 /// Folds every story's events and compares the result with its stored

@@ -87,12 +87,11 @@ pub(super) struct Batcher {
 }
 
 impl Batcher {
-    /// Starts the dispatcher; `sql` appends a batch (see
-    /// `append::APPEND_REPORTED_BATCH_SQL` for its parameters and rows).
-    pub(super) fn start(pool: &PgPool, sql: &'static str) -> Batcher {
+    /// Starts the dispatcher.
+    pub(super) fn start(pool: &PgPool) -> Batcher {
         let (queue, inbox) = mpsc::channel(QUEUE_CAPACITY);
         let pool = batch_pool(pool);
-        tokio::spawn(dispatch(pool.clone(), sql, inbox));
+        tokio::spawn(dispatch(pool.clone(), inbox));
         Batcher { queue, pool }
     }
 
@@ -129,7 +128,7 @@ fn batch_pool(pool: &PgPool) -> PgPool {
         .connect_lazy_with(options)
 }
 
-async fn dispatch(pool: PgPool, sql: &'static str, mut inbox: mpsc::Receiver<Pending>) {
+async fn dispatch(pool: PgPool, mut inbox: mpsc::Receiver<Pending>) {
     let slots = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     let mut waiting: VecDeque<Pending> = VecDeque::new();
     loop {
@@ -148,7 +147,7 @@ async fn dispatch(pool: PgPool, sql: &'static str, mut inbox: mpsc::Receiver<Pen
         let batch = take_one_per_story(&mut waiting, MAX_BATCH);
         let pool = pool.clone();
         tokio::spawn(async move {
-            run_batch(&pool, sql, batch).await;
+            run_batch(&pool, batch).await;
             drop(slot);
         });
     }
@@ -181,9 +180,11 @@ struct PlacedRow {
     placement: Placement,
 }
 
-async fn run_batch(pool: &PgPool, sql: &str, batch: Vec<Pending>) {
+/// Sends the batch as `sql/append/reports_of_many_stories.sql` and tells
+/// each caller its fate.
+async fn run_batch(pool: &PgPool, batch: Vec<Pending>) {
     let submissions: Vec<&Submission> = batch.iter().map(|p| &p.submission).collect();
-    let placed = sqlx::query_as::<_, PlacedRow>(sql)
+    let placed = sqlx::query_as::<_, PlacedRow>(sql!("append/reports_of_many_stories"))
         .bind(column(&submissions, |s| s.story))
         .bind(column(&submissions, |s| s.expected))
         .bind(column(&submissions, |s| s.id))

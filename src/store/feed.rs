@@ -21,29 +21,15 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{RecordedEvent, Store, StoreError};
+use crate::domain::events::EventType;
 use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
-
-/// The columns of [`EventRow`], in a form every SELECT can reuse.
-pub(super) const EVENT_COLUMNS: &str = "position, id, story_id, version, type AS event_type, \
-     schema_version, payload, metadata, occurred_at, recorded_at";
-
-/// The first position that a transaction still running (or not yet begun)
-/// could write, as seen by the current statement's snapshot.
-pub(super) const FIRST_UNSETTLED_POSITION: &str =
-    "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)";
-
-/// `$2` event types, `$3`/`$4` occurredAt bounds (inclusive), each NULL
-/// when absent.
-const HISTORY_FILTER: &str = "($2::text[] IS NULL OR type = ANY($2))
-     AND ($3::timestamptz IS NULL OR occurred_at >= $3)
-     AND ($4::timestamptz IS NULL OR occurred_at <= $4)";
 
 /// Which events of the global feed to read. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedFilter {
     pub story: Option<StoryId>,
-    pub types: Option<Vec<String>>,
+    pub types: Option<Vec<EventType>>,
 }
 
 impl FeedFilter {
@@ -74,7 +60,7 @@ impl FeedFilter {
 /// Which events of a story's history to read. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryFilter {
-    pub types: Option<Vec<String>>,
+    pub types: Option<Vec<EventType>>,
     pub occurred_from: Option<DateTime<Utc>>,
     pub occurred_to: Option<DateTime<Utc>>,
 }
@@ -101,21 +87,33 @@ pub(super) struct EventRow {
     recorded_at: DateTime<Utc>,
 }
 
-impl From<EventRow> for RecordedEvent {
-    fn from(row: EventRow) -> Self {
-        RecordedEvent {
+impl TryFrom<EventRow> for RecordedEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(RecordedEvent {
             position: Position(row.position),
             id: EventId(row.id),
             story_id: StoryId(row.story_id),
             version: Version(row.version),
-            event_type: row.event_type,
+            event_type: row.event_type.parse().map_err(StoreError::Undecodable)?,
             schema_version: row.schema_version,
             payload: row.payload,
             metadata: row.metadata,
             occurred_at: row.occurred_at,
             recorded_at: row.recorded_at,
-        }
+        })
     }
+}
+
+/// Stored rows as events; an unknown type (written by hand) is an error.
+pub(super) fn recorded(rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.into_iter().map(RecordedEvent::try_from).collect()
+}
+
+/// Event types as the statements bind them.
+fn type_names(types: Option<&[EventType]>) -> Option<Vec<&'static str>> {
+    types.map(|types| types.iter().map(|t| t.as_str()).collect())
 }
 
 impl Store {
@@ -126,17 +124,13 @@ impl Store {
         from: Version,
         to: Option<Version>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events \
-             WHERE story_id = $1 AND version >= $2 AND version <= $3 ORDER BY version"
-        );
-        let rows = sqlx::query_as::<_, EventRow>(&sql)
+        let rows = sqlx::query_as::<_, EventRow>(sql!("read/story_events"))
             .bind(story.0)
             .bind(from.0)
             .bind(to.map_or(i32::MAX, |v| v.0))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+        recorded(rows)
     }
 
     /// A story's whole stream as domain events, payloads upcast.
@@ -158,38 +152,27 @@ impl Store {
         limit: i64,
         filter: &FeedFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        // Two statements rather than `$3 IS NULL OR story_id = $3`, so each
+        // Two statements rather than `$n IS NULL OR story_id = $n`, so each
         // keeps its own plan: by position alone, or by the story's index.
-        let story_clause = match filter.story {
-            None => "$3::uuid IS NULL",
-            Some(_) => "story_id = $3",
+        let sql = match filter.story {
+            None => sql!("read/feed"),
+            Some(_) => sql!("read/story_feed"),
         };
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE {story_clause} AND ($4::text[] IS NULL OR type = ANY($4))
-               AND position > $1 AND position < {FIRST_UNSETTLED_POSITION}
-             ORDER BY position LIMIT $2"
-        );
-        let rows = sqlx::query_as::<_, EventRow>(&sql)
+        let mut query = sqlx::query_as::<_, EventRow>(sql)
             .bind(after.0)
             .bind(limit)
-            .bind(filter.story.map(|s| s.0))
-            .bind(filter.types.as_deref())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+            .bind(type_names(filter.types.as_deref()));
+        if let Some(story) = filter.story {
+            query = query.bind(story.0);
+        }
+        recorded(query.fetch_all(&self.pool).await?)
     }
 
     /// How many settled events `filter` matches.
     pub async fn count_feed(&self, filter: &FeedFilter) -> Result<i64, StoreError> {
-        let sql = format!(
-            "SELECT count(*) FROM events
-             WHERE ($1::uuid IS NULL OR story_id = $1) AND ($2::text[] IS NULL OR type = ANY($2))
-               AND position < {FIRST_UNSETTLED_POSITION}"
-        );
-        let count: i64 = sqlx::query_scalar(&sql)
+        let count: i64 = sqlx::query_scalar(sql!("read/feed_count"))
             .bind(filter.story.map(|s| s.0))
-            .bind(filter.types.as_deref())
+            .bind(type_names(filter.types.as_deref()))
             .fetch_one(&self.pool)
             .await?;
         Ok(count)
@@ -206,15 +189,13 @@ impl Store {
         limit: i64,
         from_end: bool,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let direction = if from_end { "DESC" } else { "ASC" };
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE story_id = $1 AND {HISTORY_FILTER}
-               AND version > $5 AND version < $6
-             ORDER BY version {direction} LIMIT $7"
-        );
-        let mut rows: Vec<EventRow> = sqlx::query_as(&sql)
+        let sql = match from_end {
+            false => sql!("read/history"),
+            true => sql!("read/history_backwards"),
+        };
+        let mut rows: Vec<EventRow> = sqlx::query_as(sql)
             .bind(story.0)
-            .bind(filter.types.as_deref())
+            .bind(type_names(filter.types.as_deref()))
             .bind(filter.occurred_from)
             .bind(filter.occurred_to)
             .bind(window.after.map_or(0, |v| v.0))
@@ -225,7 +206,7 @@ impl Store {
         if from_end {
             rows.reverse();
         }
-        Ok(rows.into_iter().map(RecordedEvent::from).collect())
+        recorded(rows)
     }
 
     /// How many of the story's events `filter` keeps.
@@ -234,10 +215,9 @@ impl Store {
         story: StoryId,
         filter: &HistoryFilter,
     ) -> Result<i64, StoreError> {
-        let sql = format!("SELECT count(*) FROM events WHERE story_id = $1 AND {HISTORY_FILTER}");
-        let count: i64 = sqlx::query_scalar(&sql)
+        let count: i64 = sqlx::query_scalar(sql!("read/history_count"))
             .bind(story.0)
-            .bind(filter.types.as_deref())
+            .bind(type_names(filter.types.as_deref()))
             .bind(filter.occurred_from)
             .bind(filter.occurred_to)
             .fetch_one(&self.pool)
@@ -251,16 +231,14 @@ impl Store {
     /// it first. Transaction ids are cluster-wide: a long transaction in
     /// any database of the cluster delays this, and the feed, until it ends.
     pub async fn wait_until_settled(&self, timeout: Duration) -> Result<(), StoreError> {
-        let target: i64 =
-            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-                .fetch_one(&self.pool)
-                .await?;
+        let target: i64 = sqlx::query_scalar(sql!("read/newest_transaction"))
+            .fetch_one(&self.pool)
+            .await?;
         let deadline = Instant::now() + timeout;
         loop {
-            let oldest_running: i64 =
-                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-                    .fetch_one(&self.pool)
-                    .await?;
+            let oldest_running: i64 = sqlx::query_scalar(sql!("read/oldest_running_transaction"))
+                .fetch_one(&self.pool)
+                .await?;
             if oldest_running >= target {
                 return Ok(());
             }
@@ -274,8 +252,58 @@ impl Store {
     /// The position a live reader starting now should read after: every
     /// event at or below it is settled, every later one will be delivered.
     pub async fn settled_head(&self) -> Result<Position, StoreError> {
-        let sql = format!("SELECT {FIRST_UNSETTLED_POSITION} - 1");
-        let head: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+        let head: i64 = sqlx::query_scalar(sql!("read/settled_head"))
+            .fetch_one(&self.pool)
+            .await?;
         Ok(Position(head))
+    }
+
+    /// The story opened with this slug, if any, read from the events.
+    pub async fn find_story_by_slug(&self, slug: &str) -> Result<Option<StoryId>, StoreError> {
+        let story: Option<Uuid> = sqlx::query_scalar(sql!("read/story_opened_with_slug"))
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(story.map(StoryId))
+    }
+
+    /// Stored events among `ids`, in position order.
+    pub async fn events_with_ids(&self, ids: &[EventId]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        self.read_events_by_id(&ids).await
+    }
+
+    pub(super) async fn read_events_by_id(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query_as::<_, EventRow>(sql!("read/events_by_id"))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        recorded(rows)
+    }
+
+    /// The story's version: the number of events in its stream.
+    pub async fn current_version(&self, story: StoryId) -> Result<Version, StoreError> {
+        let version: Option<i32> = sqlx::query_scalar(sql!("read/current_version"))
+            .bind(story.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Version(version.unwrap_or(0)))
+    }
+
+    /// Story ids after `after` in id order, for walking every story.
+    pub async fn story_ids_after(
+        &self,
+        after: Option<StoryId>,
+        limit: i64,
+    ) -> Result<Vec<StoryId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(sql!("read/story_ids_after"))
+            .bind(after.map_or(Uuid::nil(), |s| s.0))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(StoryId).collect())
     }
 }

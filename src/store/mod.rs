@@ -1,10 +1,30 @@
-//! Every SQL statement of storyline lives under this module.
+//! Every SQL statement of storyline lives under this module, each whole in
+//! its own file under `sql/` (see [`sql!`]).
+
+/// The text of `src/store/sql/<name>.sql`, embedded at build time: each
+/// statement the store sends is that file, exactly as PostgreSQL receives
+/// it, its parameters named at the top. Nothing composes statements at run
+/// time, so no statement can drift from its file.
+macro_rules! sql {
+    ($name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/store/sql/",
+            $name,
+            ".sql"
+        ))
+    };
+}
 
 mod append;
 mod batch;
 mod feed;
+mod insert;
 mod live;
 mod notify;
+mod project;
+mod rebuild;
+mod refusal;
 mod replay;
 mod search;
 mod snapshot;
@@ -20,7 +40,7 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
-use crate::domain::events::{DecodeError, StoryEvent};
+use crate::domain::events::{DecodeError, EventType, StoryEvent};
 use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
 
@@ -28,8 +48,8 @@ pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
 pub use live::{LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
+pub use rebuild::RebuildReport;
 pub use search::SearchDifference;
-pub use snapshot::RebuildReport;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
 pub use tokens::{Credential, Principal, TokenDigest, TokenError};
 
@@ -74,7 +94,7 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     pub id: EventId,
-    pub event_type: String,
+    pub event_type: EventType,
     pub schema_version: i32,
     pub payload: serde_json::Value,
     /// When it happened in the world (the contract's Event.occurredAt).
@@ -92,7 +112,7 @@ impl NewEvent {
     pub fn from_event(event: &StoryEvent, occurred_at: Option<DateTime<Utc>>) -> NewEvent {
         NewEvent {
             id: EventId::generate(),
-            event_type: event.event_type().to_owned(),
+            event_type: event.event_type(),
             schema_version: crate::domain::events::SCHEMA_VERSION,
             payload: event.to_payload(),
             occurred_at,
@@ -131,7 +151,7 @@ pub struct RecordedEvent {
     pub id: EventId,
     pub story_id: StoryId,
     pub version: Version,
-    pub event_type: String,
+    pub event_type: EventType,
     pub schema_version: i32,
     pub payload: serde_json::Value,
     pub metadata: serde_json::Value,
@@ -146,7 +166,7 @@ impl RecordedEvent {
             version: self.version,
             recorded_at: self.recorded_at,
             event: StoryEvent::from_payload(
-                &self.event_type,
+                self.event_type,
                 self.schema_version,
                 self.payload.clone(),
             )?,
@@ -169,8 +189,8 @@ pub struct AppendOutcome {
 pub struct ConnectOptions {
     pub database_url: String,
     pub max_connections: u32,
-    /// Replay snapshots are kept every this many versions.
-    pub snapshot_every: u32,
+    /// Replay checkpoints are stored every this many versions.
+    pub checkpoint_every: u32,
 }
 
 impl Default for ConnectOptions {
@@ -178,13 +198,13 @@ impl Default for ConnectOptions {
         Self {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             max_connections: 16,
-            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
         }
     }
 }
 
-/// Versions between stored replay snapshots, unless configured.
-pub const DEFAULT_SNAPSHOT_EVERY: u32 = 100;
+/// Versions between stored replay checkpoints, unless configured.
+pub const DEFAULT_CHECKPOINT_EVERY: u32 = 100;
 
 /// The event store: a pool plus the notifier that wakes live readers.
 #[derive(Clone)]
@@ -195,7 +215,7 @@ pub struct Store {
     /// Whether one-event reports go through `batcher` (see batch.rs).
     group_appends: bool,
     known_tokens: tokens::KnownTokens,
-    snapshot_every: i32,
+    checkpoint_every: i32,
     recent_folds: replay::RecentFolds,
 }
 
@@ -213,7 +233,7 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(connect)
             .await?;
-        let store = Store::from_pool(pool).with_snapshot_every(options.snapshot_every);
+        let store = Store::from_pool(pool).with_checkpoint_every(options.checkpoint_every);
         store.migrate().await?;
         Ok(store)
     }
@@ -223,22 +243,22 @@ impl Store {
     /// batcher.
     pub fn from_pool(pool: PgPool) -> Store {
         let notifier = notify::Notifier::start(pool.clone());
-        let batcher = batch::Batcher::start(&pool, append::APPEND_REPORTED_BATCH_SQL);
+        let batcher = batch::Batcher::start(&pool);
         Store {
             pool,
             notifier,
             batcher,
             group_appends: true,
             known_tokens: tokens::KnownTokens::new(),
-            snapshot_every: DEFAULT_SNAPSHOT_EVERY as i32,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY as i32,
             recent_folds: replay::RecentFolds::new(),
         }
     }
 
-    /// Keeps replay snapshots every `versions` versions (at least 1).
+    /// Stores a replay checkpoint every `versions` versions (at least 1).
     /// The replays it keeps in memory start afresh.
-    pub fn with_snapshot_every(mut self, versions: u32) -> Store {
-        self.snapshot_every = i32::try_from(versions.max(1)).unwrap_or(i32::MAX);
+    pub fn with_checkpoint_every(mut self, versions: u32) -> Store {
+        self.checkpoint_every = i32::try_from(versions.max(1)).unwrap_or(i32::MAX);
         self.recent_folds = replay::RecentFolds::new();
         self
     }
@@ -268,7 +288,10 @@ impl Store {
 
     /// True when the database answers a trivial query.
     pub async fn is_reachable(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        sqlx::query(sql!("read/ping"))
+            .execute(&self.pool)
+            .await
+            .is_ok()
     }
 
     /// Waits until every wake-up queued so far has been sent to Postgres.

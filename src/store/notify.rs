@@ -80,7 +80,7 @@ async fn send_wake_ups(pool: PgPool, mut inbox: mpsc::Receiver<Message>) {
         }
         if !stories.is_empty() {
             let stories: Vec<String> = stories.into_iter().collect();
-            let sent = sqlx::query("SELECT pg_notify($1, story) FROM unnest($2::text[]) AS story")
+            let sent = sqlx::query(sql!("live/notify"))
                 .bind(EVENTS_CHANNEL)
                 .bind(&stories)
                 .execute(&pool)

@@ -1,6 +1,7 @@
 //! Replaying a story as of a time: `state_at` from the store, using the
-//! snapshot projection when no transaction-time cut applies and stored
-//! replay snapshots (every N versions) when one does.
+//! story snapshot when no transaction-time cut applies, and replay
+//! checkpoints (folds stored every N versions, and the folds this process
+//! replayed lately) when one does.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -32,32 +33,19 @@ impl Store {
             .map(|fold| story_state(&fold, at, known_at)))
     }
 
-    /// The fold of the events recorded at or before `known_at`.
-    pub async fn fold_known_at(
-        &self,
-        story: StoryId,
-        known_at: Option<DateTime<Utc>>,
-    ) -> Result<Option<StoryFold>, StoreError> {
-        Ok(self
-            .shared_fold_known_at(story, known_at)
-            .await?
-            .map(Arc::unwrap_or_clone))
-    }
-
-    /// [`Store::fold_known_at`], shared: replays start from the newest fold
-    /// this process replayed before the cut (kept in memory, see
-    /// [`RecentFolds`]) or from the newest stored one, and read only the
-    /// events after it.
+    /// The fold of the events recorded at or before `known_at`, shared.
+    /// Replays start from the newest fold this process replayed before the
+    /// cut (kept in memory, see [`RecentFolds`]) or from the newest stored
+    /// checkpoint, and read only the events after it.
     async fn shared_fold_known_at(
         &self,
         story: StoryId,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<Arc<StoryFold>>, StoreError> {
-        let updated_at: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT updated_at FROM stories WHERE story_id = $1")
-                .bind(story.0)
-                .fetch_optional(&self.pool)
-                .await?;
+        let updated_at: Option<DateTime<Utc>> = sqlx::query_scalar(sql!("stories/updated_at"))
+            .bind(story.0)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(updated_at) = updated_at else {
             return Ok(None);
         };
@@ -68,7 +56,7 @@ impl Store {
         let start = match self.recent_folds.newest_before(story, cut) {
             Some(fold) => fold,
             None => Arc::new(
-                self.stored_fold_before(story, known_at)
+                self.checkpoint_before(story, known_at)
                     .await?
                     .unwrap_or_else(|| StoryFold::empty(story)),
             ),
@@ -76,17 +64,12 @@ impl Store {
         let from = start.version;
         // Only what the fold needs, the payload as text: parsing it straight
         // into the event types halves the cost of a long replay.
-        let rows: Vec<ReplayRow> = sqlx::query_as(
-            "SELECT version, recorded_at, type AS event_type, schema_version,
-                    payload::text AS payload
-             FROM events
-             WHERE story_id = $1 AND version > $2 AND recorded_at <= $3 ORDER BY version",
-        )
-        .bind(story.0)
-        .bind(from.0)
-        .bind(cut)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<ReplayRow> = sqlx::query_as(sql!("replay/events_after"))
+            .bind(story.0)
+            .bind(from.0)
+            .bind(cut)
+            .fetch_all(&self.pool)
+            .await?;
         if rows.is_empty() {
             return Ok(Some(start).filter(|f| f.is_opened()));
         }
@@ -95,7 +78,7 @@ impl Store {
             .map(ReplayRow::decode)
             .collect::<Result<Vec<_>, _>>()
             .map_err(StoreError::Undecodable)?;
-        let every = self.snapshot_every;
+        let every = self.checkpoint_every;
         let mut fold = Arc::unwrap_or_clone(start);
         // Fold up to the last multiple of N, keep that, then the rest.
         let keep_at = events.last().map(|e| e.version.0 - e.version.0 % every);
@@ -104,7 +87,7 @@ impl Store {
             .partition(|e| keep_at.is_some_and(|k| e.version.0 <= k));
         fold = fold_known_from(fold, before, known_at)?;
         if fold.version.0 > from.0 && fold.version.0 % every == 0 {
-            self.store_fold(&fold).await?;
+            self.keep_checkpoint(&fold).await?;
         }
         fold = fold_known_from(fold, after, known_at)?;
         let fold = Arc::new(fold);
@@ -112,42 +95,36 @@ impl Store {
         Ok(Some(fold).filter(|f| f.is_opened()))
     }
 
-    /// The newest stored fold whose last event was recorded by `known_at`.
-    async fn stored_fold_before(
+    /// The newest stored checkpoint whose last event was recorded by
+    /// `known_at`.
+    async fn checkpoint_before(
         &self,
         story: StoryId,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<StoryFold>, StoreError> {
-        let state: Option<String> = sqlx::query_scalar(
-            "SELECT state::text FROM replay_snapshots
-             WHERE story_id = $1 AND fold_version = $2 AND recorded_at <= $3
-             ORDER BY version DESC LIMIT 1",
-        )
-        .bind(story.0)
-        .bind(FOLD_VERSION)
-        .bind(known_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        // An unreadable stored fold is only a lost shortcut: fold from the start.
+        let state: Option<String> = sqlx::query_scalar(sql!("replay/newest_checkpoint"))
+            .bind(story.0)
+            .bind(FOLD_VERSION)
+            .bind(known_at)
+            .fetch_optional(&self.pool)
+            .await?;
+        // An unreadable checkpoint is only a lost shortcut: fold from the start.
         Ok(state.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    async fn store_fold(&self, fold: &StoryFold) -> Result<(), StoreError> {
+    async fn keep_checkpoint(&self, fold: &StoryFold) -> Result<(), StoreError> {
         let Some(recorded_at) = fold.updated_at else {
             return Ok(());
         };
         let state = serde_json::to_value(fold).map_err(sqlx::Error::decode)?;
-        sqlx::query(
-            "INSERT INTO replay_snapshots (story_id, version, fold_version, recorded_at, state)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(fold.story_id.0)
-        .bind(fold.version.0)
-        .bind(FOLD_VERSION)
-        .bind(recorded_at)
-        .bind(state)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(sql!("replay/keep_checkpoint"))
+            .bind(fold.story_id.0)
+            .bind(fold.version.0)
+            .bind(FOLD_VERSION)
+            .bind(recorded_at)
+            .bind(state)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
@@ -168,7 +145,7 @@ impl ReplayRow {
             version: Version(self.version),
             recorded_at: self.recorded_at,
             event: StoryEvent::from_payload_text(
-                &self.event_type,
+                self.event_type.parse()?,
                 self.schema_version,
                 &self.payload,
             )?,
@@ -179,7 +156,7 @@ impl ReplayRow {
 /// Folds this process replayed lately, the newest first to go unused last.
 /// Events never change, so a fold at a version stays right forever; a
 /// replay to a later cut of the same story starts from it instead of from a
-/// stored fold or the first event. Bounded by count: a fold holds a whole
+/// stored checkpoint or the first event. Bounded by count: a fold holds a whole
 /// story.
 #[derive(Clone)]
 pub(super) struct RecentFolds {

@@ -1,7 +1,7 @@
 //! The search model (`story_search`): one document per story (its title and
 //! summary) and per live development, part of the story snapshot
 //! projection. The append statements write it with the rest of their
-//! projection (snapshot.rs, the batch statement in append.rs), from
+//! projection (`sql/append/`, `sql/project/`), from
 //! documents analysed here in Rust (`domain::search`); this module holds
 //! what else touches it: re-analysing a corrected development inside its
 //! append's transaction, and filling the table wholesale (rebuild, or
@@ -11,33 +11,27 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{NewEvent, Store, StoreError};
+use crate::domain::events::EventType;
 use crate::domain::search::{
     development_document, development_document_from_text, story_document, SearchDocument,
     ANALYZER_VERSION,
 };
 use crate::domain::StoryId;
 
-/// The development id under which a story's own document is kept.
-macro_rules! STORY_DOCUMENT_ID {
-    () => {
-        "00000000-0000-0000-0000-000000000000"
-    };
-}
-pub(super) use STORY_DOCUMENT_ID;
-
-/// Documents written per statement when filling the table.
-const FILL_CHUNK: i64 = 5_000;
-
 /// The search document an appended event brings, if its type has one.
 pub(super) fn document_of(event: &NewEvent) -> Option<SearchDocument> {
     let text = |field: &str| event.payload.get(field).and_then(serde_json::Value::as_str);
-    match event.event_type.as_str() {
-        "StoryOpened" => Some(story_document(
+    match event.event_type {
+        EventType::StoryOpened => Some(story_document(
             text("title").unwrap_or_default(),
             text("summary"),
         )),
-        "DevelopmentReported" => Some(development_document(&event.payload)),
-        _ => None,
+        EventType::DevelopmentReported => Some(development_document(&event.payload)),
+        // A correction's document is its merged development's, analysed
+        // once the append has merged it (`reindex_corrected`).
+        EventType::DevelopmentCorrected
+        | EventType::DevelopmentRetracted
+        | EventType::StoryStatusChanged => None,
     }
 }
 
@@ -55,27 +49,20 @@ pub(super) async fn reindex_corrected(
     else {
         return Ok(());
     };
-    let merged: Option<String> = sqlx::query_scalar(
-        "SELECT payload::text FROM story_developments
-         WHERE story_id = $1 AND development_id = $2 AND retracted_in_version IS NULL",
-    )
-    .bind(story.0)
-    .bind(development)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let merged: Option<String> = sqlx::query_scalar(sql!("search/merged_development"))
+        .bind(story.0)
+        .bind(development)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(merged) = merged else {
         return Ok(());
     };
-    sqlx::query(
-        "INSERT INTO story_search (story_id, development_id, search)
-         VALUES ($1, $2, $3::tsvector)
-         ON CONFLICT (story_id, development_id) DO UPDATE SET search = EXCLUDED.search",
-    )
-    .bind(story.0)
-    .bind(development)
-    .bind(development_document_from_text(&merged).as_str())
-    .execute(conn)
-    .await?;
+    sqlx::query(sql!("search/replace_document"))
+        .bind(story.0)
+        .bind(development)
+        .bind(development_document_from_text(&merged).as_str())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -123,44 +110,31 @@ impl Analysed {
 /// cursor, so memory stays flat however many there are). Returns the
 /// documents written.
 pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    sqlx::query(concat!(
-        "DECLARE search_sources NO SCROLL CURSOR FOR
-         SELECT story_id, development_id, payload::text AS text, NULL::text AS summary,
-                false AS is_story
-         FROM story_developments WHERE retracted_in_version IS NULL
-         UNION ALL
-         SELECT story_id, '",
-        STORY_DOCUMENT_ID!(),
-        "'::uuid, title, summary, true FROM stories"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    let fetch = format!("FETCH {FILL_CHUNK} FROM search_sources");
+    sqlx::query(sql!("search/declare_sources"))
+        .execute(&mut *conn)
+        .await?;
+    let fetch = sql!("search/fetch_sources");
     let mut written = 0u64;
-    let mut sources: Vec<Source> = sqlx::query_as(&fetch).fetch_all(&mut *conn).await?;
+    let mut sources: Vec<Source> = sqlx::query_as(fetch).fetch_all(&mut *conn).await?;
     // Postgres reads the next chunk while this process analyses the last:
     // the analysis is a third of the work, and the other core is free.
     while !sources.is_empty() {
         let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
         let (next, analysed) = tokio::join!(
-            sqlx::query_as::<_, Source>(&fetch).fetch_all(&mut *conn),
+            sqlx::query_as::<_, Source>(fetch).fetch_all(&mut *conn),
             analysing
         );
         let analysed = analysed.map_err(|_| sqlx::Error::WorkerCrashed)?;
-        written += sqlx::query(
-            "INSERT INTO story_search (story_id, development_id, search)
-             SELECT story_id, development_id, search::tsvector
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS d(story_id, development_id, search)",
-        )
-        .bind(&analysed.stories)
-        .bind(&analysed.developments)
-        .bind(&analysed.documents)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        written += sqlx::query(sql!("search/insert_documents"))
+            .bind(&analysed.stories)
+            .bind(&analysed.developments)
+            .bind(&analysed.documents)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
         sources = next?;
     }
-    sqlx::query("CLOSE search_sources")
+    sqlx::query(sql!("search/close_sources"))
         .execute(&mut *conn)
         .await?;
     Ok(written)
@@ -168,7 +142,7 @@ pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Er
 
 /// Records that the stored documents are this code's analysis.
 pub(super) async fn mark_analyzed(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE search_analyzer SET version = $1")
+    sqlx::query(sql!("search/mark_analyzed"))
         .bind(ANALYZER_VERSION)
         .execute(conn)
         .await?;
@@ -193,18 +167,12 @@ impl Store {
     ) -> Result<Vec<SearchDifference>, StoreError> {
         let ids: Vec<Uuid> = expected.iter().map(|(id, _)| *id).collect();
         let documents: Vec<&str> = expected.iter().map(|(_, d)| d.as_str()).collect();
-        let rows: Vec<(Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
-            "SELECT e.development_id, s.development_id
-             FROM unnest($2::uuid[], $3::text[]) AS e(development_id, search)
-             FULL JOIN (SELECT development_id, search FROM story_search WHERE story_id = $1) AS s
-                 ON s.development_id = e.development_id
-             WHERE s.search IS DISTINCT FROM e.search::tsvector",
-        )
-        .bind(story.0)
-        .bind(&ids)
-        .bind(&documents)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(Option<Uuid>, Option<Uuid>)> = sqlx::query_as(sql!("search/differences"))
+            .bind(story.0)
+            .bind(&ids)
+            .bind(&documents)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| match row {
@@ -221,13 +189,13 @@ impl Store {
     /// 0006); does nothing otherwise. Appends wait meanwhile.
     pub async fn reanalyse_search_if_stale(&self) -> Result<Option<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let stored: i32 = sqlx::query_scalar("SELECT version FROM search_analyzer FOR UPDATE")
+        let stored: i32 = sqlx::query_scalar(sql!("search/analyzer_version"))
             .fetch_one(&mut *tx)
             .await?;
         if stored == ANALYZER_VERSION {
             return Ok(None);
         }
-        sqlx::query("TRUNCATE story_search")
+        sqlx::query(sql!("search/forget_documents"))
             .execute(&mut *tx)
             .await?;
         let written = fill_search(&mut tx).await?;

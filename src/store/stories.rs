@@ -1,7 +1,6 @@
 //! The story list and story headers, read from the snapshot projection.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
@@ -67,8 +66,6 @@ impl StoryHeader {
     }
 }
 
-const HEADER_COLUMNS: &str = "story_id, slug, version, created_at, updated_at";
-
 /// The filter's words and actor as queries; `None` when either can match
 /// nothing (a search of stop words only, a blank actor).
 struct FilterQueries {
@@ -94,25 +91,16 @@ impl StoryFilter {
 }
 
 impl FilterQueries {
-    /// `WHERE` and the conditions in use over `stories s`, and no others:
-    /// a condition kept for an absent filter (`$n IS NULL OR ...`) leaves a
-    /// prepared statement's generic plan unable to use the search index
-    /// (it scanned every document of every story: 170 ms a search at 48k
-    /// documents). The search and the actor match documents of the search
-    /// model (migrations/0006): the story's own, or a live development's.
-    fn push_where<'a>(&'a self, sql: &mut QueryBuilder<'a, Postgres>) {
-        sql.push(" WHERE true");
-        if let Some(status) = self.status {
-            sql.push(" AND s.status = ").push_bind(status);
-        }
-        for query in [&self.search, &self.actor].into_iter().flatten() {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM story_search d
-                              WHERE d.story_id = s.story_id AND d.search @@ ",
-            )
-            .push_bind(query.as_str())
-            .push("::tsquery)");
-        }
+    /// The word queries in use: the search's, the actor's, or both. The
+    /// statements match each against documents of the search model; one
+    /// statement per count, so that no condition stays for an absent filter
+    /// (see `sql/stories/list_matching.sql`).
+    fn word_queries(&self) -> Vec<&str> {
+        [&self.search, &self.actor]
+            .into_iter()
+            .flatten()
+            .map(SearchQuery::as_str)
+            .collect()
     }
 }
 
@@ -128,8 +116,7 @@ fn status_text(status: StoryStatus) -> &'static str {
 impl Store {
     /// The story's header, or `None` when no such story exists.
     pub async fn story_header(&self, story: StoryId) -> Result<Option<StoryHeader>, StoreError> {
-        let sql = format!("SELECT {HEADER_COLUMNS} FROM stories WHERE story_id = $1");
-        let row: Option<HeaderRow> = sqlx::query_as(&sql)
+        let row: Option<HeaderRow> = sqlx::query_as(sql!("stories/header"))
             .bind(story.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -141,8 +128,7 @@ impl Store {
         &self,
         slug: &str,
     ) -> Result<Option<StoryHeader>, StoreError> {
-        let sql = format!("SELECT {HEADER_COLUMNS} FROM stories WHERE slug = $1");
-        let row: Option<HeaderRow> = sqlx::query_as(&sql)
+        let row: Option<HeaderRow> = sqlx::query_as(sql!("stories/header_by_slug"))
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
@@ -160,18 +146,21 @@ impl Store {
         let Some(queries) = filter.queries()? else {
             return Ok(Vec::new());
         };
-        let mut sql = QueryBuilder::new(format!("SELECT {HEADER_COLUMNS} FROM stories s"));
-        queries.push_where(&mut sql);
-        if let Some(after) = after {
-            sql.push(" AND (s.updated_at, s.story_id) < (")
-                .push_bind(after.updated_at)
-                .push(", ")
-                .push_bind(after.id.0)
-                .push(")");
+        let words = queries.word_queries();
+        let sql = match words.len() {
+            0 => sql!("stories/list"),
+            1 => sql!("stories/list_matching"),
+            _ => sql!("stories/list_matching_both"),
+        };
+        let mut list = sqlx::query_as::<_, HeaderRow>(sql)
+            .bind(queries.status)
+            .bind(after.map(|key| key.updated_at))
+            .bind(after.map(|key| key.id.0))
+            .bind(limit);
+        for query in words {
+            list = list.bind(query);
         }
-        sql.push(" ORDER BY s.updated_at DESC, s.story_id DESC LIMIT ")
-            .push_bind(limit);
-        let rows: Vec<HeaderRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let rows = list.fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(StoryHeader::from).collect())
     }
 
@@ -180,9 +169,16 @@ impl Store {
         let Some(queries) = filter.queries()? else {
             return Ok(0);
         };
-        let mut sql = QueryBuilder::new("SELECT count(*) FROM stories s");
-        queries.push_where(&mut sql);
-        let count: i64 = sql.build_query_scalar().fetch_one(&self.pool).await?;
-        Ok(count)
+        let words = queries.word_queries();
+        let sql = match words.len() {
+            0 => sql!("stories/count"),
+            1 => sql!("stories/count_matching"),
+            _ => sql!("stories/count_matching_both"),
+        };
+        let mut count = sqlx::query_scalar::<_, i64>(sql).bind(queries.status);
+        for query in words {
+            count = count.bind(query);
+        }
+        Ok(count.fetch_one(&self.pool).await?)
     }
 }

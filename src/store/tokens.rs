@@ -108,7 +108,7 @@ impl Store {
             return Err(TokenError::EmptyName);
         }
         let token = generate_token()?;
-        let inserted = sqlx::query("INSERT INTO tokens (id, name, hash) VALUES ($1, $2, $3)")
+        let inserted = sqlx::query(sql!("tokens/create"))
             .bind(Uuid::now_v7())
             .bind(name)
             .bind(TokenDigest::of(&token).as_bytes())
@@ -126,12 +126,10 @@ impl Store {
     /// Revokes the live token named `name`; it fails from the next request on.
     pub async fn revoke_token(&self, name: &str) -> Result<(), TokenError> {
         let name = name.trim();
-        let revoked = sqlx::query(
-            "UPDATE tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
-        )
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
+        let revoked = sqlx::query(sql!("tokens/revoke"))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         if revoked.rows_affected() == 0 {
             return Err(TokenError::UnknownName(name.to_owned()));
         }
@@ -175,12 +173,10 @@ impl Store {
     }
 
     async fn live_token_name(&self, digest: &TokenDigest) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
-                .bind(digest.as_bytes())
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(sql!("tokens/live_name"))
+            .bind(digest.as_bytes())
+            .fetch_optional(&self.pool)
+            .await?)
     }
 }
 

@@ -1,0 +1,93 @@
+//! Rebuilding the story snapshot from the events: fresh tables filled by
+//! set-based statements (`sql/rebuild/`), indexed, then swapped in for the
+//! live ones, all in one transaction.
+
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use super::{Store, StoreError};
+use crate::domain::events::EventType;
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub stories: u64,
+    pub events: u64,
+}
+
+impl Store {
+    /// Projects every event into fresh tables and swaps them in, in one
+    /// transaction. Appends wait meanwhile (a SHARE lock on events); readers
+    /// keep reading the old tables until the swap. `on_progress` gets the
+    /// events replayed.
+    pub async fn rebuild_snapshots(
+        &self,
+        mut on_progress: impl FnMut(u64),
+    ) -> Result<RebuildReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql!("rebuild/lock_events"))
+            .execute(&mut *tx)
+            .await?;
+        // Its DDL runs by the simple protocol: it takes no parameters.
+        sqlx::raw_sql(sql!("rebuild/prepare"))
+            .execute(&mut *tx)
+            .await?;
+        let stories = fill_fresh_tables(&mut tx).await?;
+        sqlx::raw_sql(sql!("rebuild/index"))
+            .execute(&mut *tx)
+            .await?;
+        let events: i64 = sqlx::query_scalar(sql!("rebuild/count_events"))
+            .fetch_one(&mut *tx)
+            .await?;
+        let report = RebuildReport {
+            stories,
+            events: u64::try_from(events).unwrap_or_default(),
+        };
+        on_progress(report.events);
+        sqlx::raw_sql(sql!("rebuild/swap"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sql!("rebuild/forget_stale_checkpoints"))
+            .bind(crate::domain::fold::FOLD_VERSION)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+/// The set-based statement that projects every event of a type at once,
+/// if the type has one of its own. Run in the order of [`EventType::ALL`]:
+/// stories first, then developments, their corrections, their retractions.
+fn rebuild_stage(event_type: EventType) -> Option<&'static str> {
+    match event_type {
+        EventType::StoryOpened => Some(sql!("rebuild/stories")),
+        EventType::DevelopmentReported => Some(sql!("rebuild/developments")),
+        EventType::DevelopmentCorrected => Some(sql!("rebuild/corrections")),
+        EventType::DevelopmentRetracted => Some(sql!("rebuild/retractions")),
+        // The stories stage writes each story's latest status.
+        EventType::StoryStatusChanged => None,
+    }
+}
+
+/// Fills the fresh tables that `rebuild/prepare.sql` made, stage by stage,
+/// then their search documents; returns the stories written.
+async fn fill_fresh_tables(tx: &mut Transaction<'_, Postgres>) -> Result<u64, StoreError> {
+    let conn: &mut PgConnection = tx;
+    let mut stories = 0;
+    for event_type in EventType::ALL {
+        let Some(stage) = rebuild_stage(event_type) else {
+            continue;
+        };
+        let written = sqlx::query(stage)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if event_type == EventType::StoryOpened {
+            stories = written;
+        }
+    }
+    // The search documents, analysed here from the fresh tables.
+    super::search::fill_search(&mut *conn).await?;
+    super::search::mark_analyzed(&mut *conn).await?;
+    Ok(stories)
+}

@@ -1,0 +1,2 @@
+-- How many events the rebuild replayed (appends are held off).
+SELECT count(*) FROM events

@@ -1,0 +1,2 @@
+-- Closes search/declare_sources.sql's cursor.
+CLOSE search_sources
