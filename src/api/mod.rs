@@ -5,6 +5,7 @@ pub mod connection;
 mod context;
 pub mod errors;
 pub mod inputs;
+pub mod limits;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -40,6 +41,7 @@ pub struct ApiServices {
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
+        .extension(limits::DocumentLimits)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

@@ -92,6 +92,8 @@ pub struct QuoteInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FigureInput {
     pub metric: String,
+    /// At most 1e15 in magnitude; a larger number is refused.
+    #[schemars(range(min = -1e15, max = 1e15))]
     pub value: f64,
     #[serde(default)]
     pub qualifier: FigureQualifier,

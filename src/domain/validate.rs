@@ -8,6 +8,8 @@ use super::events::{
     DevelopmentCorrected, DevelopmentPatch, DevelopmentReported, DevelopmentRetracted, StoryEvent,
     StoryOpened, StoryStatusChanged,
 };
+use chrono::{DateTime, Datelike, Utc};
+
 use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput};
 
 pub const MAX_HEADLINE_CHARS: usize = 300;
@@ -17,6 +19,13 @@ pub const MAX_NAME_CHARS: usize = 300;
 pub const MAX_URL_CHARS: usize = 2_000;
 pub const MAX_SLUG_CHARS: usize = 100;
 pub const MAX_LIST_ITEMS: usize = 200;
+/// The largest magnitude a figure may state: every integer up to it is an
+/// exact double, and it survives the round trip through PostgreSQL's
+/// numbers and back (1.7976931348623157e308, accepted once, made every
+/// read of its story fail).
+pub const MAX_FIGURE_MAGNITUDE: f64 = 1e15;
+/// Dates are years 1 to 9999: what RFC 3339 writes and PostgreSQL reads.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// Input that breaks a rule; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +105,7 @@ fn story_opened(e: StoryOpened) -> Checked<StoryOpened> {
 
 fn development_reported(e: DevelopmentReported) -> Checked<DevelopmentReported> {
     Ok(DevelopmentReported {
+        occurred_at: date("occurredAt", e.occurred_at)?,
         headline: required_text("headline", e.headline, MAX_HEADLINE_CHARS)?,
         summary: optional_text("summary", e.summary, MAX_TEXT_CHARS)?,
         location: e.location.map(location).transpose()?,
@@ -117,7 +127,10 @@ fn development_corrected(e: DevelopmentCorrected) -> Checked<DevelopmentCorrecte
             .map(|h| required_text("changes.headline", h, MAX_HEADLINE_CHARS))
             .transpose()?,
         summary: optional_text("changes.summary", c.summary, MAX_TEXT_CHARS)?,
-        occurred_at: c.occurred_at,
+        occurred_at: c
+            .occurred_at
+            .map(|at| date("changes.occurredAt", at))
+            .transpose()?,
         precision: c.precision,
         location: c.location.map(location).transpose()?,
         actors: c
@@ -159,6 +172,12 @@ fn required_text(field: &str, text: String, max: usize) -> Checked<String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(invalid(field, "must not be empty"));
+    }
+    if trimmed.contains('\0') {
+        return Err(invalid(
+            field,
+            "must not contain U+0000 (the NUL character)",
+        ));
     }
     let chars = trimmed.chars().count();
     if chars > max {
@@ -207,11 +226,22 @@ fn names(field: &str, items: Vec<String>) -> Checked<Vec<String>> {
     list(field, items, name)
 }
 
-fn finite(field: &str, value: f64) -> Checked<f64> {
-    if value.is_finite() {
+fn figure_number(field: &str, value: f64) -> Checked<f64> {
+    if value.is_finite() && value.abs() <= MAX_FIGURE_MAGNITUDE {
         Ok(value)
     } else {
-        Err(invalid(field, "must be a finite number"))
+        Err(invalid(
+            field,
+            format!("must be a finite number between -{MAX_FIGURE_MAGNITUDE:e} and {MAX_FIGURE_MAGNITUDE:e}"),
+        ))
+    }
+}
+
+fn date(field: &str, at: DateTime<Utc>) -> Checked<DateTime<Utc>> {
+    if YEARS.contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(invalid(field, "must fall in the years 1 to 9999"))
     }
 }
 
@@ -253,7 +283,7 @@ fn quote(field: &str, q: QuoteInput) -> Checked<QuoteInput> {
 fn figure(field: &str, f: FigureInput) -> Checked<FigureInput> {
     Ok(FigureInput {
         metric: name(&format!("{field}.metric"), f.metric)?,
-        value: finite(&format!("{field}.value"), f.value)?,
+        value: figure_number(&format!("{field}.value"), f.value)?,
         unit: optional_name(&format!("{field}.unit"), f.unit)?,
         place: optional_name(&format!("{field}.place"), f.place)?,
         ..f
@@ -273,7 +303,10 @@ fn source(field: &str, s: Source) -> Checked<Source> {
     Ok(Source {
         name: name(&format!("{field}.name"), s.name)?,
         url: optional_text(&format!("{field}.url"), s.url, MAX_URL_CHARS)?,
-        ..s
+        published_at: s
+            .published_at
+            .map(|at| date(&format!("{field}.publishedAt"), at))
+            .transpose()?,
     })
 }
 
@@ -290,6 +323,77 @@ mod tests {
 
     fn check(e: DevelopmentReported) -> Checked<StoryEvent> {
         StoryEvent::DevelopmentReported(e).validated()
+    }
+
+    fn with_figure(value: f64) -> DevelopmentReported {
+        let mut e = reported("h");
+        e.figures = vec![FigureInput {
+            metric: "killed".into(),
+            value,
+            qualifier: Default::default(),
+            unit: None,
+            place: None,
+        }];
+        e
+    }
+
+    #[test]
+    fn figures_beyond_the_stored_number_bound_are_refused() {
+        for value in [
+            1.797_693_134_862_315_7e308,
+            1e16,
+            -1e16,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let refused = check(with_figure(value)).unwrap_err();
+            assert_eq!(refused.field, "figures[0].value", "{value}");
+        }
+        assert!(check(with_figure(MAX_FIGURE_MAGNITUDE)).is_ok());
+        assert!(check(with_figure(-MAX_FIGURE_MAGNITUDE)).is_ok());
+        assert!(check(with_figure(3.5)).is_ok());
+    }
+
+    #[test]
+    fn dates_before_year_1_or_after_9999_are_refused() {
+        let year_zero = chrono::Utc.with_ymd_and_hms(0, 7, 1, 0, 0, 0).unwrap();
+        let mut e = reported("h");
+        e.occurred_at = year_zero;
+        assert_eq!(check(e).unwrap_err().field, "occurredAt");
+        let mut e = reported("h");
+        e.sources = vec![Source {
+            name: "Wire".into(),
+            url: None,
+            published_at: Some(chrono::Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap()),
+        }];
+        assert_eq!(check(e).unwrap_err().field, "sources[0].publishedAt");
+        let correction = StoryEvent::DevelopmentCorrected(DevelopmentCorrected {
+            schema_version: 1,
+            development_id: uuid::Uuid::now_v7(),
+            changes: DevelopmentPatch {
+                occurred_at: Some(year_zero),
+                ..DevelopmentPatch::default()
+            },
+            reason: "date".into(),
+        });
+        assert_eq!(
+            correction.validated().unwrap_err().field,
+            "changes.occurredAt"
+        );
+        let mut e = reported("h");
+        e.occurred_at = chrono::Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap();
+        assert!(check(e).is_ok());
+    }
+
+    #[test]
+    fn text_with_a_nul_character_is_refused_where_it_is() {
+        assert_eq!(
+            check(reported("Deal\0struck")).unwrap_err().field,
+            "headline"
+        );
+        let mut e = reported("h");
+        e.tags = vec!["ok".into(), "b\0d".into()];
+        assert_eq!(check(e).unwrap_err().field, "tags[1]");
     }
 
     #[test]

@@ -1,0 +1,335 @@
+//! What a request's document may cost, checked before async-graphql
+//! validates it: validation and the depth and complexity checks walk every
+//! fragment spread as expanded, so a kilobyte of fragments that each spread
+//! the one before twice costs 2^30 visits. Here each fragment is counted
+//! once (its expanded size remembered), so the check is linear in the
+//! document and refuses such a document in microseconds.
+//!
+//! The same pass refuses U+0000 in any string of the document or its
+//! variables: PostgreSQL stores no NUL character, so such input could only
+//! fail later, as an internal error.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value as ConstValue};
+// Arguments in a document may name variables: async-graphql's own Value
+// cannot, the parser's can.
+use async_graphql_value::Value;
+
+use super::errors::code;
+
+/// Fields a document may select, fragments expanded.
+pub const MAX_FIELDS: u64 = 5_000;
+/// Aliased fields, fragments expanded.
+pub const MAX_ALIASES: u64 = 500;
+/// Directives applied, fragments expanded.
+pub const MAX_DIRECTIVES: u64 = 100;
+/// Variables declared by the operations, and variables sent.
+pub const MAX_VARIABLES: usize = 100;
+
+/// The schema extension that applies these limits to every request, over
+/// HTTP and WebSocket alike.
+pub struct DocumentLimits;
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimits)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for DocumentLimits {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        check_variables(&request)?;
+        // A document that does not parse is left to async-graphql, which
+        // says where it fails.
+        if let Ok(document) = request.parsed_query() {
+            check_document(document)?;
+        }
+        next.run(ctx, request).await
+    }
+}
+
+fn refused(code: &str, message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+fn nul_refused() -> ServerError {
+    refused(
+        code::BAD_USER_INPUT,
+        "strings must not contain U+0000 (the NUL character)".into(),
+    )
+}
+
+fn check_variables(request: &Request) -> ServerResult<()> {
+    if request.variables.len() > MAX_VARIABLES {
+        return Err(refused(
+            code::GRAPHQL_VALIDATION_FAILED,
+            format!("a request may send at most {MAX_VARIABLES} variables"),
+        ));
+    }
+    let has_nul = request
+        .variables
+        .iter()
+        .any(|(name, value)| name.contains('\0') || const_value_has_nul(value));
+    if has_nul || request.query.contains('\0') {
+        return Err(nul_refused());
+    }
+    Ok(())
+}
+
+/// What a selection set costs with its fragments expanded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Cost {
+    fields: u64,
+    aliases: u64,
+    directives: u64,
+}
+
+impl Cost {
+    fn add(self, other: Cost) -> Cost {
+        Cost {
+            fields: self.fields.saturating_add(other.fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+            directives: self.directives.saturating_add(other.directives),
+        }
+    }
+}
+
+/// Expanded costs of the fragments worked out so far; `None` while one is
+/// being worked out, so that a spread reaching it again is a cycle.
+struct Fragments<'a> {
+    document: &'a ExecutableDocument,
+    costs: HashMap<&'a str, Option<Cost>>,
+}
+
+impl<'a> Fragments<'a> {
+    fn cost_of_set(&mut self, set: &'a Positioned<SelectionSet>) -> ServerResult<Cost> {
+        let mut total = Cost::default();
+        for item in &set.node.items {
+            let cost = match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    if field.arguments.iter().any(|(_, v)| value_has_nul(&v.node)) {
+                        return Err(nul_refused());
+                    }
+                    Cost {
+                        fields: 1,
+                        aliases: u64::from(field.alias.is_some()),
+                        directives: field.directives.len() as u64,
+                    }
+                    .add(self.cost_of_set(&field.selection_set)?)
+                }
+                Selection::FragmentSpread(spread) => Cost {
+                    directives: spread.node.directives.len() as u64,
+                    ..Cost::default()
+                }
+                .add(self.cost_of_fragment(&spread.node.fragment_name.node)?),
+                Selection::InlineFragment(inline) => Cost {
+                    directives: inline.node.directives.len() as u64,
+                    ..Cost::default()
+                }
+                .add(self.cost_of_set(&inline.node.selection_set)?),
+            };
+            total = total.add(cost);
+        }
+        Ok(total)
+    }
+
+    fn cost_of_fragment(&mut self, name: &'a Name) -> ServerResult<Cost> {
+        match self.costs.get(name.as_str()) {
+            Some(Some(cost)) => return Ok(*cost),
+            Some(None) => {
+                return Err(refused(
+                    code::GRAPHQL_VALIDATION_FAILED,
+                    format!("fragment {name} spreads itself"),
+                ))
+            }
+            None => {}
+        }
+        // An unknown fragment is left to validation, which names it.
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return Ok(Cost::default());
+        };
+        self.costs.insert(name.as_str(), None);
+        let cost = self.cost_of_set(&fragment.node.selection_set)?;
+        self.costs.insert(name.as_str(), Some(cost));
+        Ok(cost)
+    }
+}
+
+/// Refuses a document over the limits, or with U+0000 in an argument.
+pub fn check_document(document: &ExecutableDocument) -> ServerResult<()> {
+    let mut fragments = Fragments {
+        document,
+        costs: HashMap::new(),
+    };
+    let mut total = Cost::default();
+    let mut variables = 0usize;
+    for (_, operation) in document.operations.iter() {
+        let operation = &operation.node;
+        variables += operation.variable_definitions.len();
+        let defaults_have_nul = operation.variable_definitions.iter().any(|v| {
+            v.node
+                .default_value
+                .as_ref()
+                .is_some_and(|d| const_value_has_nul(&d.node))
+        });
+        if defaults_have_nul {
+            return Err(nul_refused());
+        }
+        total = total.add(Cost {
+            directives: operation.directives.len() as u64,
+            ..Cost::default()
+        });
+        total = total.add(fragments.cost_of_set(&operation.selection_set)?);
+    }
+    // Fragments no operation spreads are refused by validation; they still
+    // cost their walk there.
+    for name in document.fragments.keys() {
+        fragments.cost_of_fragment(name)?;
+    }
+    let limits = [
+        ("fields", total.fields, MAX_FIELDS),
+        ("aliases", total.aliases, MAX_ALIASES),
+        ("directives", total.directives, MAX_DIRECTIVES),
+        ("variables", variables as u64, MAX_VARIABLES as u64),
+    ];
+    for (what, count, limit) in limits {
+        if count > limit {
+            return Err(refused(
+                code::GRAPHQL_VALIDATION_FAILED,
+                format!(
+                    "the document has {count} {what} with its fragments expanded; \
+                     at most {limit} are allowed"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn value_has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::List(items) => items.iter().any(value_has_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || value_has_nul(v)),
+        _ => false,
+    }
+}
+
+fn const_value_has_nul(value: &ConstValue) -> bool {
+    match value {
+        ConstValue::String(s) => s.contains('\0'),
+        ConstValue::List(items) => items.iter().any(const_value_has_nul),
+        ConstValue::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || const_value_has_nul(v)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn check(query: &str) -> ServerResult<()> {
+        check_document(&parse_query(query).unwrap())
+    }
+
+    fn code_of(result: ServerResult<()>) -> String {
+        let error = result.unwrap_err();
+        match error.extensions.and_then(|e| e.get("code").cloned()) {
+            Some(ConstValue::String(code)) => code,
+            other => panic!("no code: {other:?}"),
+        }
+    }
+
+    /// 30 fragments, each spreading the one before twice: 2^30 fields.
+    fn fragment_bomb(levels: usize) -> String {
+        let mut query = String::from("query { ...F0 }\nfragment F0 on Query { __typename }\n");
+        for n in 1..levels {
+            query.push_str(&format!(
+                "fragment F{n} on Query {{ ...F{p} ...F{p} }}\n",
+                p = n - 1
+            ));
+        }
+        query.replace(
+            "query { ...F0 }",
+            &format!("query {{ ...F{} }}", levels - 1),
+        )
+    }
+
+    #[test]
+    fn a_fragment_bomb_is_refused_as_invalid_without_expanding_it() {
+        let bomb = fragment_bomb(30);
+        assert!(bomb.len() < 1_500, "the bomb is {} bytes", bomb.len());
+        assert_eq!(code_of(check(&bomb)), code::GRAPHQL_VALIDATION_FAILED);
+    }
+
+    #[test]
+    fn fragments_spread_within_the_limit_pass() {
+        assert!(check(&fragment_bomb(10)).is_ok(), "2^9 fields");
+        assert!(
+            check("{ a: __typename b: __typename ...F } fragment F on Query { __typename }")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_fragment_cycle_is_refused_rather_than_followed() {
+        let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        assert_eq!(code_of(check(cycle)), code::GRAPHQL_VALIDATION_FAILED);
+    }
+
+    #[test]
+    fn aliases_directives_and_variables_are_counted() {
+        let aliases: String = (0..=MAX_ALIASES)
+            .map(|n| format!("a{n}: __typename "))
+            .collect();
+        assert_eq!(
+            code_of(check(&format!("{{ {aliases} }}"))),
+            code::GRAPHQL_VALIDATION_FAILED
+        );
+        let directives: String = (0..=MAX_DIRECTIVES)
+            .map(|_| "@include(if: true) ")
+            .collect();
+        assert_eq!(
+            code_of(check(&format!("{{ __typename {directives} }}"))),
+            code::GRAPHQL_VALIDATION_FAILED
+        );
+        let variables: Vec<String> = (0..=MAX_VARIABLES).map(|n| format!("$v{n}: Int")).collect();
+        assert_eq!(
+            code_of(check(&format!(
+                "query ({}) {{ __typename }}",
+                variables.join(", ")
+            ))),
+            code::GRAPHQL_VALIDATION_FAILED
+        );
+    }
+
+    #[test]
+    fn a_nul_character_in_an_argument_is_bad_input() {
+        let query = "{ story(slug: \"kabul\\u0000\") { id } }";
+        assert_eq!(code_of(check(query)), code::BAD_USER_INPUT);
+        assert!(check("{ story(slug: \"kabul\") { id } }").is_ok());
+    }
+}
