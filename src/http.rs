@@ -7,13 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::header;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
+use futures_util::StreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -28,6 +29,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How often WebSocket peers are pinged unless configured.
 pub const DEFAULT_WS_PING: Duration = Duration::from_secs(15);
+
+/// How long a WebSocket peer has to send connection_init, unless set.
+pub const DEFAULT_WS_INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long shutdown waits for WebSocket connections to close.
 const SOCKETS_GRACE: Duration = Duration::from_secs(5);
@@ -44,6 +48,9 @@ pub struct AppState {
     /// How often WebSocket peers are pinged; three unanswered pings close
     /// the connection.
     pub ws_ping: Duration,
+    /// How long a WebSocket peer has to send connection_init before the
+    /// socket is closed with 4408.
+    pub ws_init_timeout: Duration,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
 }
@@ -63,6 +70,7 @@ impl AppState {
             live,
             sockets: Arc::new(watch::channel(0).0),
             ws_ping: DEFAULT_WS_PING,
+            ws_init_timeout: DEFAULT_WS_INIT_TIMEOUT,
             schema,
             metrics,
         }
@@ -80,8 +88,44 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversized_bodies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The most of a refused body read and dropped before answering 413.
+const MAX_DRAINED_BYTES: u64 = 16 * 1024 * 1024;
+/// How long a refused body may take to arrive before the answer goes out.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// A body declared larger than [`MAX_BODY_BYTES`] gets 413. It is read and
+/// dropped first (up to [`MAX_DRAINED_BYTES`], within [`DRAIN_TIME`]):
+/// closing a connection with unread data makes the kernel reset it, and the
+/// client then sees a reset instead of the answer.
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let Some(declared) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) else {
+        return next.run(request).await;
+    };
+    if declared <= MAX_DRAINED_BYTES {
+        let mut body = request.into_body().into_data_stream();
+        let drained = async { while let Some(Ok(_)) = body.next().await {} };
+        let _ = tokio::time::timeout(DRAIN_TIME, drained).await;
+    }
+    let mut response = (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        r#"{"errors":[{"message":"the request body is larger than 1 MiB"}]}"#,
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// The process is up.
@@ -98,16 +142,29 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Prometheus text exposition.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
+/// The metrics in OpenMetrics when the scraper asks for it, in
+/// Prometheus's text format otherwise (what Prometheus reads by default).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
+    let wants_openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains("application/openmetrics-text"));
+    if wants_openmetrics {
+        (
+            [(header::CONTENT_TYPE, OPENMETRICS_TEXT)],
+            state.metrics.render(),
+        )
+    } else {
+        (
+            [(header::CONTENT_TYPE, PROMETHEUS_TEXT)],
+            state.metrics.render_prometheus_text(),
+        )
+    }
 }
+
+const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {

@@ -116,11 +116,60 @@ impl Metrics {
         self.version_conflicts.inc();
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// Every metric in Prometheus's text format (0.0.4): the OpenMetrics
+    /// text without its `# EOF` and `# UNIT` lines, a counter's HELP and
+    /// TYPE named as its `_total` samples are.
+    pub fn render_prometheus_text(&self) -> String {
+        openmetrics_to_prometheus(&self.render())
+    }
+
+    /// The OpenMetrics text exposition of every metric.
     pub fn render(&self) -> String {
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+fn openmetrics_to_prometheus(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            (counters.contains(&name) && !name.ends_with("_total"))
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        text.push_str(renamed.as_deref().unwrap_or(line));
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_text_names_counters_as_their_samples_and_has_no_eof() {
+        let metrics = Metrics::new();
+        metrics.record_appended(2);
+        let text = metrics.render_prometheus_text();
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(
+            text.contains("# TYPE storyline_appended_events_total counter"),
+            "{text}"
+        );
+        assert!(text.contains("storyline_appended_events_total 2"), "{text}");
+        assert!(metrics.render().ends_with("# EOF\n"));
     }
 }

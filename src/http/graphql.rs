@@ -6,6 +6,7 @@
 //! 200 and `data: null` and picks its content type loosely; this one
 //! decides media type and status itself and only calls `schema.execute`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -468,11 +469,17 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         },
         state.live.stopping(),
     ));
+    let initialised = Arc::new(AtomicBool::new(false));
+    let init_timed_out = Box::pin(close_unless_initialised(
+        outgoing.downgrade(),
+        initialised.clone(),
+        state.ws_init_timeout,
+    ));
     let incoming = incoming
         .inspect(move |_| {
             *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         })
-        .take_until(is_dead);
+        .take_until(futures_util::future::select(is_dead, init_timed_out));
     let outgoing = futures_util::sink::unfold(outgoing, |outgoing, message: Message| async move {
         outgoing
             .send(message)
@@ -481,7 +488,8 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         Ok::<_, axum::Error>(outgoing)
     });
     GraphQLWebSocket::new_with_pair(outgoing, incoming, state.schema.clone(), protocol)
-        .on_connection_init(|payload| async move {
+        .on_connection_init(move |payload| async move {
+            initialised.store(true, Ordering::Relaxed);
             let token = payload
                 .get("token")
                 .and_then(Json::as_str)
@@ -493,6 +501,27 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         .serve()
         .await;
     let _ = writer.await;
+}
+
+/// Closes the socket with 4408, as graphql-transport-ws asks, when no
+/// connection_init has come within `timeout`, and then
+/// completes, to stop the reading; never completes otherwise. A socket that
+/// never says hello would else hold its descriptor as long as it answers
+/// pings.
+async fn close_unless_initialised(
+    outgoing: mpsc::WeakSender<Message>,
+    initialised: Arc<AtomicBool>,
+    timeout: Duration,
+) {
+    tokio::time::sleep(timeout).await;
+    if initialised.load(Ordering::Relaxed) {
+        return std::future::pending().await;
+    }
+    if let Some(outgoing) = outgoing.upgrade() {
+        let _ = outgoing
+            .send(close(4408, "Connection initialisation timeout"))
+            .await;
+    }
 }
 
 /// Runs `f` when dropped.

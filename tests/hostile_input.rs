@@ -1,0 +1,273 @@
+//! Input sent to hurt: each defect found by probing the server as an
+//! attacker would, over real HTTP and WebSocket, refused with the
+//! contract's code, writing nothing and leaving every read working.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{data, error_code, spawn_server, spawn_server_with, store_with, TestServer};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Long enough for any honest answer on a loaded machine; a request that
+/// takes longer has hung, which is the defect.
+const HANG: Duration = Duration::from_secs(60);
+
+async fn server_on(pool: PgPoolOptions, connect: PgConnectOptions) -> TestServer {
+    spawn_server(store_with(pool, connect, 8).await).await
+}
+
+async fn open_story(server: &TestServer, token: &str) -> String {
+    let opened = server
+        .post(
+            Some(token),
+            "mutation { openStory(input: {slug: \"probe\", title: \"Probe\"}) { story { id } } }",
+            json!({}),
+        )
+        .await;
+    data(opened)["openStory"]["story"]["id"]
+        .as_str()
+        .expect("story id")
+        .to_owned()
+}
+
+async fn report(server: &TestServer, token: &str, story: &str, input: Value) -> Value {
+    server
+        .post(
+            Some(token),
+            "mutation($story: UUID!, $input: DevelopmentInput!) {
+                reportDevelopment(storyId: $story, input: $input) { story { version } } }",
+            json!({"story": story, "input": input}),
+        )
+        .await
+}
+
+async fn version(server: &TestServer) -> i64 {
+    let answer = server
+        .query(
+            "{ story(slug: \"probe\") { version snapshot { figures { value } } } }",
+            json!({}),
+        )
+        .await;
+    data(answer)["story"]["version"].as_i64().expect("version")
+}
+
+#[sqlx::test]
+async fn a_fragment_bomb_is_refused_as_invalid_at_once(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    // 30 fragments, each spreading the one before twice: 1.2 KB that
+    // expand to 2^29 fields.
+    let mut bomb = String::from("query { ...F29 }\nfragment F0 on Query { __typename }\n");
+    for n in 1..30 {
+        bomb.push_str(&format!(
+            "fragment F{n} on Query {{ ...F{p} ...F{p} }}\n",
+            p = n - 1
+        ));
+    }
+    let refused = tokio::time::timeout(HANG, server.query(&bomb, json!({})))
+        .await
+        .expect("the bomb is answered, not worked through");
+    assert_eq!(
+        error_code(&refused),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{refused}"
+    );
+    let health = server
+        .client()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[sqlx::test]
+async fn ten_thousand_unused_variables_get_one_short_error(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let declared: Vec<String> = (0..10_000).map(|n| format!("$v{n}: Int")).collect();
+    let query = format!("query ({}) {{ __typename }}", declared.join(", "));
+    let answer = server
+        .client()
+        .post(server.graphql_url())
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(answer.len() < 2_000, "{} bytes of errors", answer.len());
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED", "{answer}");
+    assert_eq!(answer["errors"].as_array().map(Vec::len), Some(1));
+}
+
+#[sqlx::test]
+async fn a_nul_character_anywhere_is_bad_input_and_writes_nothing(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("probe").await;
+    let story = open_story(&server, &token).await;
+    let before = version(&server).await;
+    for (query, variables) in [
+        ("{ story(slug: \"pro\\u0000be\") { id } }", json!({})),
+        (
+            "query($a: String) { stories(actor: $a) { totalCount } }",
+            json!({"a": "Tali\u{0}ban"}),
+        ),
+        (
+            "query($s: String) { stories(search: $s) { totalCount } }",
+            json!({"s": "air\u{0}port"}),
+        ),
+    ] {
+        let refused = server.query(query, variables).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{query}: {refused}");
+    }
+    for input in [
+        json!({"headline": "Deal\u{0}struck", "occurredAt": "2021-07-13T00:00:00Z"}),
+        json!({"headline": "Deal", "occurredAt": "2021-07-13T00:00:00Z",
+               "actors": [{"name": "Tali\u{0}ban", "kind": "GROUP"}]}),
+        json!({"headline": "Deal", "occurredAt": "2021-07-13T00:00:00Z", "tags": ["a\u{0}b"]}),
+    ] {
+        let refused = report(&server, &token, &story, input).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    }
+    assert_eq!(version(&server).await, before, "nothing was appended");
+}
+
+#[sqlx::test]
+async fn numbers_and_dates_the_database_cannot_give_back_are_refused(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("probe").await;
+    let story = open_story(&server, &token).await;
+    let before = version(&server).await;
+    for input in [
+        json!({"headline": "Toll", "occurredAt": "2021-07-13T00:00:00Z",
+               "figures": [{"metric": "killed", "value": 1.7976931348623157e308}]}),
+        json!({"headline": "Toll", "occurredAt": "2021-07-13T00:00:00Z",
+               "figures": [{"metric": "killed", "value": -1e16}]}),
+        json!({"headline": "Old", "occurredAt": "0000-07-01T00:00:00Z"}),
+        json!({"headline": "Older", "occurredAt": "-0044-03-15T00:00:00Z"}),
+    ] {
+        let refused = report(&server, &token, &story, input).await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    }
+    assert_eq!(version(&server).await, before, "nothing was appended");
+    let kept = report(
+        &server,
+        &token,
+        &story,
+        json!({"headline": "Toll", "occurredAt": "2021-07-13T00:00:00Z",
+               "figures": [{"metric": "displaced", "value": 1e15}]}),
+    )
+    .await;
+    assert!(kept.get("errors").is_none(), "{kept}");
+    let read = server
+        .query(
+            "{ story(slug: \"probe\") { snapshot { figures { value } } history { totalCount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(read)["story"]["snapshot"]["figures"][0]["value"], 1e15);
+}
+
+#[sqlx::test]
+async fn a_body_of_8_mib_gets_413_rather_than_a_reset(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let huge = format!(
+        "{{\"query\": \"{{ __typename }}\", \"pad\": \"{}\"}}",
+        "x".repeat(8 * 1024 * 1024)
+    );
+    let response = server
+        .client()
+        .post(server.graphql_url())
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .expect("an answer, not a reset");
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("1 MiB")));
+}
+
+#[sqlx::test]
+async fn metrics_speak_prometheus_text_unless_openmetrics_is_asked_for(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let metrics = format!("{}/metrics", server.url);
+    let plain = server.client().get(&metrics).send().await.unwrap();
+    assert_eq!(
+        plain.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert!(!plain.text().await.unwrap().contains("# EOF"));
+    let scraped = server
+        .client()
+        .get(&metrics)
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(scraped.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    assert!(scraped.text().await.unwrap().ends_with("# EOF\n"));
+}
+
+#[sqlx::test]
+async fn a_socket_that_never_sends_connection_init_is_closed_with_4408(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool, connect, 4).await;
+    let server = spawn_server_with(store, |state| {
+        state.ws_init_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let url = format!("{}/graphql", server.url.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let closed = tokio::time::timeout(HANG, async {
+        while let Some(message) = socket.next().await {
+            if let Ok(Message::Close(frame)) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket is closed, not kept");
+    assert_eq!(closed, Some(4408));
+}
