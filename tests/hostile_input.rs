@@ -271,3 +271,37 @@ async fn a_socket_that_never_sends_connection_init_is_closed_with_4408(
     .expect("the socket is closed, not kept");
     assert_eq!(closed, Some(4408));
 }
+
+#[sqlx::test]
+async fn an_unknown_enum_written_in_the_document_is_invalid_and_one_sent_as_a_variable_is_bad_input(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let written = server
+        .query("{ stories(status: FINISHED) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        error_code(&written),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{written}"
+    );
+    let sent = server
+        .query(
+            "query($s: StoryStatus) { stories(status: $s) { totalCount } }",
+            json!({"s": "FINISHED"}),
+        )
+        .await;
+    assert_eq!(error_code(&sent), "BAD_USER_INPUT", "{sent}");
+    let in_an_object = server
+        .query(
+            "query($s: UUID!) { story(id: $s) { history(types: [\"StoryOpened\"]) { totalCount } } }",
+            json!({"s": "not-a-uuid"}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&in_an_object),
+        "BAD_USER_INPUT",
+        "{in_an_object}"
+    );
+}

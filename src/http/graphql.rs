@@ -6,6 +6,7 @@
 //! 200 and `data: null` and picks its content type loosely; this one
 //! decides media type and status itself and only calls `schema.execute`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -267,6 +268,9 @@ async fn execute(
     over_get: bool,
 ) -> Response {
     let started = Instant::now();
+    // Kept to tell, should the request fail validation, which arguments
+    // were written out in the document (rare: re-parsed only then).
+    let query = params.query.clone();
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = &params.operation_name {
         request = request.operation_name(name.clone());
@@ -303,11 +307,14 @@ async fn execute(
         response.data == Value::Null && response.errors.iter().all(|e| e.path.is_empty());
     let outcome;
     if !response.errors.is_empty() && failed_before_execution {
+        let literal_arguments = async_graphql::parser::parse_query(&query)
+            .map(|document| literal_argument_positions(&document))
+            .unwrap_or_default();
         let errors: Vec<ServerError> = response
             .errors
             .into_iter()
             .map(|e| {
-                let code = request_error_code(&e);
+                let code = request_error_code(&e, &literal_arguments);
                 with_code(e, code)
             })
             .collect();
@@ -357,15 +364,25 @@ fn request_error(media: MediaType, errors: Vec<ServerError>) -> Response {
         .into_response()
 }
 
-/// The contract's code for an error raised before execution: a value that
-/// does not fit its argument or variable is bad input, anything else (an
-/// unknown field, a limit) fails validation.
-fn request_error_code(error: &ServerError) -> &'static str {
+/// The contract's code for an error raised before execution: a value sent
+/// in a variable that does not fit is bad input; anything else (a value
+/// written in the document that does not fit its argument, an unknown
+/// field, a limit) makes the document invalid against the schema.
+/// `literal_arguments` are where the document's arguments stand whose
+/// values name no variable.
+fn request_error_code(
+    error: &ServerError,
+    literal_arguments: &HashSet<(usize, usize)>,
+) -> &'static str {
     if let Some(code) = error_code_opt(error) {
         return known_code(code);
     }
     let message = error.message.as_str();
-    let bad_value = message.starts_with("Invalid value for argument")
+    let written_in_the_document = error
+        .locations
+        .iter()
+        .any(|at| literal_arguments.contains(&(at.line, at.column)));
+    let bad_value = (message.starts_with("Invalid value for argument") && !written_in_the_document)
         || message.contains("Invalid value for variable")
         || (message.starts_with("Variable") && message.contains("of type"));
     if bad_value {
@@ -373,6 +390,61 @@ fn request_error_code(error: &ServerError) -> &'static str {
     } else {
         code::GRAPHQL_VALIDATION_FAILED
     }
+}
+
+/// Where the arguments of `document` stand (line, column of the name) whose
+/// values are written out in full, naming no variable.
+fn literal_argument_positions(document: &ExecutableDocument) -> HashSet<(usize, usize)> {
+    use async_graphql::parser::types::{Directive, Selection, SelectionSet};
+    use async_graphql::parser::Positioned;
+    fn names_a_variable(value: &async_graphql_value::Value) -> bool {
+        use async_graphql_value::Value;
+        match value {
+            Value::Variable(_) => true,
+            Value::List(items) => items.iter().any(names_a_variable),
+            Value::Object(fields) => fields.values().any(names_a_variable),
+            _ => false,
+        }
+    }
+    fn directives(found: &mut HashSet<(usize, usize)>, list: &[Positioned<Directive>]) {
+        for directive in list {
+            for (name, value) in &directive.node.arguments {
+                if !names_a_variable(&value.node) {
+                    found.insert((name.pos.line, name.pos.column));
+                }
+            }
+        }
+    }
+    fn walk(found: &mut HashSet<(usize, usize)>, set: &Positioned<SelectionSet>) {
+        for item in &set.node.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    for (name, value) in &field.node.arguments {
+                        if !names_a_variable(&value.node) {
+                            found.insert((name.pos.line, name.pos.column));
+                        }
+                    }
+                    directives(found, &field.node.directives);
+                    walk(found, &field.node.selection_set);
+                }
+                Selection::FragmentSpread(spread) => directives(found, &spread.node.directives),
+                Selection::InlineFragment(inline) => {
+                    directives(found, &inline.node.directives);
+                    walk(found, &inline.node.selection_set);
+                }
+            }
+        }
+    }
+    let mut found = HashSet::new();
+    for (_, operation) in document.operations.iter() {
+        directives(&mut found, &operation.node.directives);
+        walk(&mut found, &operation.node.selection_set);
+    }
+    for fragment in document.fragments.values() {
+        directives(&mut found, &fragment.node.directives);
+        walk(&mut found, &fragment.node.selection_set);
+    }
+    found
 }
 
 fn known_code(code: &str) -> &'static str {
