@@ -147,16 +147,23 @@ impl Store {
             return Ok(Vec::new());
         };
         let words = queries.word_queries();
-        let sql = match words.len() {
-            0 => sql!("stories/list"),
-            1 => sql!("stories/list_matching"),
-            _ => sql!("stories/list_matching_both"),
+        let filtered = queries.status.is_some() || after.is_some();
+        let sql = match (filtered, words.len()) {
+            (false, 0) => sql!("stories/list"),
+            (false, 1) => sql!("stories/list_matching"),
+            (false, _) => sql!("stories/list_matching_both"),
+            (true, 0) => sql!("stories/list_filtered"),
+            (true, 1) => sql!("stories/list_filtered_matching"),
+            (true, _) => sql!("stories/list_filtered_matching_both"),
         };
-        let mut list = sqlx::query_as::<_, HeaderRow>(sql)
-            .bind(queries.status)
-            .bind(after.map(|key| key.updated_at))
-            .bind(after.map(|key| key.id.0))
-            .bind(limit);
+        let mut list = sqlx::query_as::<_, HeaderRow>(sql);
+        if filtered {
+            list = list
+                .bind(queries.status)
+                .bind(after.map(|key| key.updated_at))
+                .bind(after.map(|key| key.id.0));
+        }
+        list = list.bind(limit);
         for query in words {
             list = list.bind(query);
         }
@@ -170,12 +177,18 @@ impl Store {
             return Ok(0);
         };
         let words = queries.word_queries();
-        let sql = match words.len() {
-            0 => sql!("stories/count"),
-            1 => sql!("stories/count_matching"),
-            _ => sql!("stories/count_matching_both"),
+        let sql = match (queries.status.is_some(), words.len()) {
+            (false, 0) => sql!("stories/count"),
+            (false, 1) => sql!("stories/count_matching"),
+            (false, _) => sql!("stories/count_matching_both"),
+            (true, 0) => sql!("stories/count_filtered"),
+            (true, 1) => sql!("stories/count_filtered_matching"),
+            (true, _) => sql!("stories/count_filtered_matching_both"),
         };
-        let mut count = sqlx::query_scalar::<_, i64>(sql).bind(queries.status);
+        let mut count = sqlx::query_scalar::<_, i64>(sql);
+        if let Some(status) = queries.status {
+            count = count.bind(status);
+        }
         for query in words {
             count = count.bind(query);
         }

@@ -1,0 +1,19 @@
+-- How many stories of a status have a document matching the search and
+-- one matching the actor.
+--
+-- The word matches are planned apart from the status (OFFSET 0 keeps the
+-- subquery whole): the status shrinks the planner's estimate of the
+-- stories left, and it then probes the search index story by story instead
+-- of once (see stories/list_filtered_matching.sql).
+--
+-- $1  status  text
+-- $2  search  text, a tsquery
+-- $3  actor   text, a tsquery
+SELECT count(*)
+FROM (SELECT * FROM stories s
+      WHERE EXISTS (SELECT 1 FROM story_search d
+                    WHERE d.story_id = s.story_id AND d.search @@ $2::tsquery)
+        AND EXISTS (SELECT 1 FROM story_search d
+                    WHERE d.story_id = s.story_id AND d.search @@ $3::tsquery)
+      OFFSET 0) AS s
+WHERE s.status = $1
