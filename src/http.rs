@@ -30,6 +30,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How often WebSocket peers are pinged unless configured.
 pub const DEFAULT_WS_PING: Duration = Duration::from_secs(15);
 
+/// How long a request may take, unless set (`STORYLINE_REQUEST_TIMEOUT`).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a WebSocket peer has to send connection_init, unless set.
 pub const DEFAULT_WS_INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -51,6 +54,10 @@ pub struct AppState {
     /// How long a WebSocket peer has to send connection_init before the
     /// socket is closed with 4408.
     pub ws_init_timeout: Duration,
+    /// How long a GraphQL request over HTTP may take before it is answered
+    /// UNAVAILABLE (its statements are bounded by the same time, see
+    /// `ConnectOptions::statement_timeout`).
+    pub request_timeout: Duration,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
 }
@@ -71,6 +78,7 @@ impl AppState {
             sockets: Arc::new(watch::channel(0).0),
             ws_ping: DEFAULT_WS_PING,
             ws_init_timeout: DEFAULT_WS_INIT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             schema,
             metrics,
         }
@@ -133,11 +141,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers. When it cannot, whether
+/// the database is out of reach or every pooled connection is busy.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    let exhausted_before = state.store.is_pool_exhausted();
     let reachable = tokio::time::timeout(READINESS_TIMEOUT, state.store.is_reachable()).await;
     match reachable {
         Ok(true) => (StatusCode::OK, "ready"),
+        _ if exhausted_before && state.store.is_pool_exhausted() => {
+            (StatusCode::SERVICE_UNAVAILABLE, "pool exhausted")
+        }
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }
 }

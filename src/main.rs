@@ -67,6 +67,11 @@ enum Command {
         /// unanswered is disconnected.
         #[arg(long, env = "STORYLINE_WS_PING_SECONDS", default_value_t = 15)]
         ws_ping_seconds: u64,
+        /// Seconds a request's database work may take before it is
+        /// answered UNAVAILABLE (statements, lock waits and waits for a
+        /// connection alike).
+        #[arg(long, env = "STORYLINE_REQUEST_TIMEOUT", default_value_t = 5)]
+        request_timeout: u64,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import { file: PathBuf },
@@ -173,6 +178,7 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
         database_url: cli.database.database_url.clone(),
         max_connections: cli.database.db_max_connections,
         checkpoint_every: cli.database.checkpoint_every(),
+        statement_timeout: serving_timeout(&cli.command),
     })
     .await
     .context("cannot open the database")?;
@@ -181,12 +187,24 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     outcome
 }
 
+/// The statement timeout of the server's pool: its request timeout. The
+/// other commands (import, rebuild, export) take as long as they take.
+fn serving_timeout(command: &Command) -> Option<std::time::Duration> {
+    match command {
+        Command::Serve {
+            request_timeout, ..
+        } => Some(std::time::Duration::from_secs((*request_timeout).max(1))),
+        _ => None,
+    }
+}
+
 async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
     match command {
         Command::Serve {
             listen,
             demo,
             ws_ping_seconds,
+            request_timeout,
         } => {
             if demo {
                 load_demo(store).await?;
@@ -196,6 +214,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let state = AppState {
                 ws_ping: std::time::Duration::from_secs(ws_ping_seconds.max(1)),
+                request_timeout: std::time::Duration::from_secs(request_timeout.max(1)),
                 ..AppState::new(store.clone())
             };
             http::serve(listener, state).await?;

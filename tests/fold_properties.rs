@@ -250,6 +250,7 @@ fn snapshot_fold_rebuild_and_replay_agree_on_random_event_sequences() {
             database_url: url,
             max_connections: 4,
             checkpoint_every: 3,
+            statement_timeout: None,
         };
         Store::connect(&options).await.unwrap()
     });

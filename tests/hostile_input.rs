@@ -10,6 +10,7 @@ use common::{data, error_code, spawn_server, spawn_server_with, store_with, Test
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -303,5 +304,60 @@ async fn an_unknown_enum_written_in_the_document_is_invalid_and_one_sent_as_a_va
         error_code(&in_an_object),
         "BAD_USER_INPUT",
         "{in_an_object}"
+    );
+}
+
+#[sqlx::test]
+async fn a_lock_held_on_the_snapshot_is_answered_unavailable_within_the_timeout(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    // What `serve` sets up from STORYLINE_REQUEST_TIMEOUT, at one second.
+    let bounded = connect
+        .clone()
+        .options([("statement_timeout", "1000"), ("lock_timeout", "1000")]);
+    let store = store_with(pool, bounded, 4).await;
+    let server = spawn_server_with(store, |state| {
+        state.request_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let token = server.token("probe").await;
+    let story = open_story(&server, &token).await;
+
+    let mut holder = sqlx::PgConnection::connect_with(&connect).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("LOCK TABLE stories IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let read = tokio::time::timeout(
+        HANG,
+        server.query("{ story(slug: \"probe\") { version } }", json!({})),
+    )
+    .await
+    .expect("answered, not held as long as the lock");
+    assert_eq!(error_code(&read), "UNAVAILABLE", "{read}");
+    assert_eq!(read["errors"][0]["extensions"]["retryAfterSeconds"], 1);
+    let write = tokio::time::timeout(
+        HANG,
+        report(
+            &server,
+            &token,
+            &story,
+            json!({"headline": "Held", "occurredAt": "2021-07-13T00:00:00Z"}),
+        ),
+    )
+    .await
+    .expect("answered, not held as long as the lock");
+    assert_eq!(error_code(&write), "UNAVAILABLE", "{write}");
+    let message = write["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("same eventId"), "{message}");
+
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    assert_eq!(
+        version(&server).await,
+        1,
+        "the refused report wrote nothing"
     );
 }

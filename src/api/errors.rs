@@ -19,7 +19,11 @@ pub mod code {
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
+
+/// What an UNAVAILABLE answer suggests waiting before a retry.
+pub const RETRY_AFTER_SECONDS: i32 = 1;
 
 /// An error as a client sees it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,7 +38,18 @@ pub enum ApiError {
     VersionConflict { expected: Version, actual: Version },
     #[error("{0}")]
     Internal(&'static str),
+    /// The database could not be reached or did not answer in time.
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
+
+/// Why a read failed when the database was out of reach or too slow.
+pub const UNAVAILABLE_READ: &str =
+    "the database is unreachable or did not answer in time; nothing was read: retry";
+
+/// Why a mutation failed so: it may or may not have been appended.
+pub const UNAVAILABLE_WRITE: &str = "the database is unreachable or did not answer in time; \
+     the outcome is unknown: retry with the same eventId";
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -50,6 +65,7 @@ impl ApiError {
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::VersionConflict { .. } => code::VERSION_CONFLICT,
             ApiError::Internal(_) => code::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => code::UNAVAILABLE,
         }
     }
 }
@@ -58,9 +74,15 @@ impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.to_string()).extend_with(|_, extensions| {
             extensions.set("code", self.code());
-            if let ApiError::VersionConflict { expected, actual } = self {
-                extensions.set("expectedVersion", expected.0);
-                extensions.set("actualVersion", actual.0);
+            match self {
+                ApiError::VersionConflict { expected, actual } => {
+                    extensions.set("expectedVersion", expected.0);
+                    extensions.set("actualVersion", actual.0);
+                }
+                ApiError::Unavailable(_) => {
+                    extensions.set("retryAfterSeconds", RETRY_AFTER_SECONDS)
+                }
+                _ => {}
             }
         })
     }
@@ -80,6 +102,10 @@ impl From<InvalidInput> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "database unavailable");
+            return ApiError::Unavailable(UNAVAILABLE_READ);
+        }
         match error {
             // A story at version 0 has no events: it does not exist.
             StoreError::VersionConflict { actual, .. } if actual == Version::EMPTY => {
@@ -99,8 +125,7 @@ impl From<StoreError> for ApiError {
             | StoreError::Undecodable(_)
             | StoreError::Search(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::NotSettled | StoreError::Contention => {
-                tracing::warn!(%error, "request gave up");
-                ApiError::Internal("the database is busy; retry the request")
+                ApiError::Unavailable(UNAVAILABLE_READ)
             }
             StoreError::TokenNotLive => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
             StoreError::Database(_) => internal(&error),

@@ -5,7 +5,7 @@ use async_graphql::{Context, Object};
 use uuid::Uuid;
 
 use super::context::store;
-use super::errors::{ApiError, ApiResult, TOKEN_NOT_LIVE};
+use super::errors::{ApiError, ApiResult, TOKEN_NOT_LIVE, UNAVAILABLE_WRITE};
 use super::inputs::{DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus};
 use super::query::Story;
 use super::types::Event;
@@ -67,7 +67,12 @@ struct Command {
 
 impl Command {
     async fn run(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
-        let outcome = self.append(ctx).await;
+        let outcome = match self.append(ctx).await {
+            // The append may have committed before the database went
+            // silent: only a retry with the same event id can tell.
+            Err(ApiError::Unavailable(_)) => Err(ApiError::Unavailable(UNAVAILABLE_WRITE)),
+            outcome => outcome,
+        };
         if let Some(metrics) = ctx.data_opt::<Metrics>() {
             match &outcome {
                 Ok(result) if result.deduplicated => metrics.record_deduplicated(),

@@ -26,7 +26,7 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{AppState, MAX_BODY_BYTES};
-use crate::api::errors::code;
+use crate::api::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
 use crate::api::BearerToken;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -302,7 +302,13 @@ async fn execute(
         }
     };
     let request = request.data(bearer_token(headers));
-    let mut response = state.schema.execute(request).await;
+    let executed = tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await;
+    let Ok(mut response) = executed else {
+        state
+            .metrics
+            .record_request(&label, code::UNAVAILABLE, started.elapsed());
+        return timed_out(media, label.starts_with("mutation"));
+    };
     let failed_before_execution =
         response.data == Value::Null && response.errors.iter().all(|e| e.path.is_empty());
     let outcome;
@@ -344,6 +350,26 @@ async fn execute(
         StatusCode::OK,
         [(header::CONTENT_TYPE, media.as_str())],
         body,
+    )
+        .into_response()
+}
+
+/// The answer to a request that outlived its timeout: UNAVAILABLE, with
+/// `data: null` (a response whose execution began, though it did not end).
+fn timed_out(media: MediaType, mutation: bool) -> Response {
+    let error: async_graphql::Error = ApiError::Unavailable(if mutation {
+        UNAVAILABLE_WRITE
+    } else {
+        UNAVAILABLE_READ
+    })
+    .into();
+    let mut unavailable = ServerError::new(error.message, None);
+    unavailable.extensions = error.extensions;
+    let body = serde_json::json!({ "data": null, "errors": [unavailable] });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.as_str())],
+        body.to_string(),
     )
         .into_response()
 }
@@ -455,6 +481,7 @@ fn known_code(code: &str) -> &'static str {
         code::VERSION_CONFLICT,
         code::GRAPHQL_VALIDATION_FAILED,
         code::GRAPHQL_PARSE_FAILED,
+        code::UNAVAILABLE,
     ]
     .into_iter()
     .find(|known| *known == code)

@@ -89,6 +89,38 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached, or did not answer within
+    /// the statement timeout: nothing was read, an append may or may not
+    /// have committed, and the same request may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => is_unavailable(error),
+            StoreError::NotSettled | StoreError::Contention => true,
+            _ => false,
+        }
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Cancelled by statement_timeout, a lock not had within
+        // lock_timeout, a connection lost, the server shutting down or
+        // full.
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            matches!(code.as_ref(), "57014" | "55P03" | "53300")
+                || code.starts_with("08")
+                || code.starts_with("57P")
+        }),
+        _ => false,
+    }
+}
+
 /// An event to append: what the caller decides. The store decides the rest
 /// (position, version, recorded time).
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +223,9 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// Replay checkpoints are stored every this many versions.
     pub checkpoint_every: u32,
+    /// How long a statement, a lock wait or a wait for a connection may
+    /// take before it fails; `None`: no limit (the CLI's rebuild and import).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for ConnectOptions {
@@ -199,6 +234,7 @@ impl Default for ConnectOptions {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             max_connections: 16,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            statement_timeout: None,
         }
     }
 }
@@ -221,21 +257,32 @@ pub struct Store {
 
 impl Store {
     /// Connects, creating the database when it is missing, and migrates it.
+    /// With a statement timeout, the migration runs without one first, on
+    /// a connection of its own: re-analysing a large search model may take
+    /// longer than a request may.
     pub async fn connect(options: &ConnectOptions) -> Result<Store, StoreError> {
         create_database_if_missing(&options.database_url).await?;
         let connect = PgConnectOptions::from_str(&options.database_url)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            // A ping before every acquire would double the round trips of a
-            // one-statement append; a broken connection fails the statement
-            // and is replaced anyway.
-            .test_before_acquire(false)
-            .connect_with(connect)
+        let Some(timeout) = options.statement_timeout else {
+            let store = Store::from_pool(serving_pool(options, connect, None).await?)
+                .with_checkpoint_every(options.checkpoint_every);
+            store.migrate().await?;
+            return Ok(store);
+        };
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
             .await?;
-        let store = Store::from_pool(pool).with_checkpoint_every(options.checkpoint_every);
-        store.migrate().await?;
-        Ok(store)
+        let migrated = Store::from_pool(migrating).migrate_and_close().await;
+        migrated?;
+        let pool = serving_pool(options, connect, Some(timeout)).await?;
+        Ok(Store::from_pool(pool).with_checkpoint_every(options.checkpoint_every))
+    }
+
+    async fn migrate_and_close(self) -> Result<(), StoreError> {
+        let migrated = self.migrate().await;
+        self.close().await;
+        migrated
     }
 
     /// Wraps an existing pool (tests get theirs from `#[sqlx::test]`). Must
@@ -294,6 +341,13 @@ impl Store {
             .is_ok()
     }
 
+    /// Whether every connection of the pool is in use: a request now waits
+    /// for one, however well the database answers.
+    pub fn is_pool_exhausted(&self) -> bool {
+        let max = self.pool.options().get_max_connections();
+        self.pool.size() >= max && self.pool.num_idle() == 0
+    }
+
     /// Waits until every wake-up queued so far has been sent to Postgres.
     /// Short-lived processes (the CLI) call it before exiting.
     pub async fn flush_notifications(&self) {
@@ -306,6 +360,37 @@ impl Store {
         self.batcher.close().await;
         self.pool.close().await;
     }
+}
+
+/// The pool a store serves from. With a timeout, every statement and lock
+/// wait on its connections gives up after it, and so does waiting for a
+/// connection: a request then fails at once (UNAVAILABLE) rather than
+/// waiting for as long as a lock is held.
+async fn serving_pool(
+    options: &ConnectOptions,
+    connect: PgConnectOptions,
+    timeout: Option<Duration>,
+) -> Result<PgPool, StoreError> {
+    let (connect, acquire_timeout) = match timeout {
+        Some(timeout) => {
+            let millis = timeout.as_millis().max(1).to_string();
+            let connect = connect.options([
+                ("statement_timeout", millis.as_str()),
+                ("lock_timeout", millis.as_str()),
+            ]);
+            (connect, timeout)
+        }
+        None => (connect, Duration::from_secs(10)),
+    };
+    Ok(PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(acquire_timeout)
+        // A ping before every acquire would double the round trips of a
+        // one-statement append; a broken connection fails the statement
+        // and is replaced anyway.
+        .test_before_acquire(false)
+        .connect_with(connect)
+        .await?)
 }
 
 /// The migrations, embedded in the binary.
