@@ -2,6 +2,9 @@
 //! over HTTP and WebSocket is in [`graphql`].
 
 mod graphql;
+mod server;
+
+pub use server::ConnectionLimits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,7 +15,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
@@ -58,6 +60,8 @@ pub struct AppState {
     /// UNAVAILABLE (its statements are bounded by the same time, see
     /// `ConnectOptions::statement_timeout`).
     pub request_timeout: Duration,
+    /// How many connections may be open and how slow a peer may be.
+    pub connections: ConnectionLimits,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
 }
@@ -79,6 +83,7 @@ impl AppState {
             ws_ping: DEFAULT_WS_PING,
             ws_init_timeout: DEFAULT_WS_INIT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connections: ConnectionLimits::default(),
             schema,
             metrics,
         }
@@ -181,24 +186,26 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes: subscriptions then complete and their
+/// sockets close, and HTTP requests in flight finish.
+pub async fn serve_until(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let address: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?address, "listening");
-    // Responses go out at once rather than waiting on Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
     let live = state.live.clone();
     let mut sockets = state.sockets.subscribe();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Subscriptions complete and their sockets close; HTTP requests
-            // in flight finish.
-            live.shutdown();
-        })
-        .await?;
+    let limits = state.connections;
+    let shutdown = async move {
+        shutdown.await;
+        live.shutdown();
+    };
+    server::serve_connections(listener, router(state), limits, shutdown).await;
     // Upgraded connections are not HTTP requests: wait for them apart.
     let closed = tokio::time::timeout(SOCKETS_GRACE, sockets.wait_for(|open| *open == 0)).await;
     if closed.is_err() {

@@ -361,3 +361,70 @@ async fn a_lock_held_on_the_snapshot_is_answered_unavailable_within_the_timeout(
         "the refused report wrote nothing"
     );
 }
+
+#[sqlx::test]
+async fn a_peer_slow_to_send_its_headers_is_cut_off_and_past_the_cap_one_gets_503(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let store = store_with(pool, connect, 4).await;
+    let server = spawn_server_with(store, |state| {
+        state.connections = storyline::http::ConnectionLimits {
+            open: 3,
+            header_read: Duration::from_millis(500),
+        };
+    })
+    .await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+
+    // Slowloris: half a request line, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(HANG, slow.read(&mut buffer))
+        .await
+        .expect("the server cuts the peer off");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "the connection is closed: {read:?}"
+    );
+
+    // An idle kept-alive connection is closed the same way.
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let read = tokio::time::timeout(HANG, idle.read(&mut buffer))
+        .await
+        .expect("the server closes an idle connection");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "the connection is closed: {read:?}"
+    );
+
+    // Three held open (each sends a byte now and then, slower than the
+    // cap refuses), the fourth is told 503.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+        tcp.write_all(b"G").await.unwrap();
+        held.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut refused = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(HANG, refused.read_to_string(&mut answer))
+        .await
+        .expect("answered at once")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let health = server
+        .client()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "served again once connections closed");
+}

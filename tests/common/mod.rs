@@ -99,12 +99,11 @@ pub async fn spawn_server_with(
     let address = listener.local_addr().expect("bound address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        axum::serve(listener, storyline::http::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server runs");
+        storyline::http::serve_until(listener, state, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
     });
     TestServer {
         url: format!("http://{address}"),
