@@ -279,17 +279,29 @@ fn write_line(
     slug: &str,
     event: crate::store::RecordedEvent,
 ) -> std::io::Result<()> {
+    // A payload the store could not read comes as its stored text (see
+    // store::feed): written back verbatim, so that export loses nothing.
+    let (data, raw) = match event.payload {
+        serde_json::Value::String(text) => (serde_json::Value::Null, Some(text)),
+        payload => (payload, None),
+    };
     let line = ExchangeLine {
         story: slug.to_owned(),
         event_type: event.event_type.as_str().to_owned(),
         id: event.id.0,
-        data: event.payload,
+        data,
         position: Some(event.position.to_string()),
         version: Some(event.version.0),
         recorded_at: Some(event.recorded_at),
         metadata: Some(event.metadata),
     };
-    serde_json::to_writer(&mut *out, &line)?;
+    let mut text = serde_json::to_string(&line)?;
+    if let Some(raw) = raw {
+        // The fields before `data` are a slug, a type name and a UUID, none
+        // of which can hold this text.
+        text = text.replacen(",\"data\":null,", &format!(",\"data\":{raw},"), 1);
+    }
+    out.write_all(text.as_bytes())?;
     out.write_all(b"\n")
 }
 

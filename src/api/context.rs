@@ -86,14 +86,17 @@ impl SnapshotLoader {
     }
 }
 
+/// A story's snapshot, or why it cannot be read (that story alone fails).
+type Loaded = Result<Arc<StoryFold>, ApiError>;
+
 impl Loader<(StoryId, Version)> for SnapshotLoader {
-    type Value = Arc<StoryFold>;
+    type Value = Loaded;
     type Error = ApiError;
 
     async fn load(
         &self,
         keys: &[(StoryId, Version)],
-    ) -> Result<HashMap<(StoryId, Version), Arc<StoryFold>>, ApiError> {
+    ) -> Result<HashMap<(StoryId, Version), Loaded>, ApiError> {
         let mut found = HashMap::with_capacity(keys.len());
         let mut missing = Vec::new();
         {
@@ -101,7 +104,7 @@ impl Loader<(StoryId, Version)> for SnapshotLoader {
             for key in keys {
                 match cache.folds.get(key) {
                     Some(fold) => {
-                        found.insert(*key, fold.clone());
+                        found.insert(*key, Ok(fold.clone()));
                     }
                     None => missing.push(key.0),
                 }
@@ -113,8 +116,10 @@ impl Loader<(StoryId, Version)> for SnapshotLoader {
         let loaded = self.store.load_snapshots(&missing).await?;
         let mut cache = self.cache();
         for (id, fold) in loaded {
-            let fold = Arc::new(fold);
-            cache.keep(fold.clone());
+            let fold = fold.map(Arc::new).map_err(ApiError::from);
+            if let Ok(fold) = &fold {
+                cache.keep(fold.clone());
+            }
             // Asked for at the version its header showed; the story may
             // have moved on since, and the newer state is as good an answer.
             for key in keys.iter().filter(|key| key.0 == id) {
@@ -134,10 +139,12 @@ pub(super) async fn current_fold(
     let loader = ctx
         .data::<DataLoader<SnapshotLoader>>()
         .map_err(|_| ApiError::Internal("the server is misconfigured"))?;
-    let fold = loader.load_one((story, version)).await?;
-    // The story row exists (we read its header); only a concurrent rebuild
-    // swapping tables could hide it for a moment.
-    Ok(fold.unwrap_or_else(|| Arc::new(StoryFold::empty(story))))
+    match loader.load_one((story, version)).await? {
+        Some(fold) => fold,
+        // The story row exists (we read its header); only a concurrent
+        // rebuild swapping tables could hide it for a moment.
+        None => Ok(Arc::new(StoryFold::empty(story))),
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,9 @@ pub(super) struct EventRow {
     version: i32,
     event_type: String,
     schema_version: i32,
-    payload: serde_json::Value,
+    /// As text, parsed here: a payload this code cannot read (written by
+    /// hand, or by another release) must not fail the rows beside it.
+    payload: String,
     metadata: serde_json::Value,
     occurred_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
@@ -98,11 +100,25 @@ impl TryFrom<EventRow> for RecordedEvent {
             version: Version(row.version),
             event_type: row.event_type.parse().map_err(StoreError::Undecodable)?,
             schema_version: row.schema_version,
-            payload: row.payload,
+            payload: readable_payload(row.id, row.payload),
             metadata: row.metadata,
             occurred_at: row.occurred_at,
             recorded_at: row.recorded_at,
         })
+    }
+}
+
+/// The stored payload as JSON, or, when this code cannot read it (a number
+/// beyond a double, say), its text as a JSON string: the event still takes
+/// its place in every read, and decoding it into its type fails for its
+/// story alone. No payload of an event's type is a string otherwise.
+fn readable_payload(event: Uuid, text: String) -> serde_json::Value {
+    match serde_json::from_str(&text) {
+        Ok(payload) => payload,
+        Err(error) => {
+            tracing::warn!(%event, %error, "a stored payload cannot be read");
+            serde_json::Value::String(text)
+        }
     }
 }
 

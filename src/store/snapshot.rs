@@ -43,15 +43,19 @@ impl Store {
     /// The story's current state from the projection, as a fold, or `None`
     /// when no such story exists.
     pub async fn load_snapshot(&self, story: StoryId) -> Result<Option<StoryFold>, StoreError> {
-        Ok(self.load_snapshots(&[story]).await?.remove(&story))
+        self.load_snapshots(&[story])
+            .await?
+            .remove(&story)
+            .transpose()
     }
 
     /// The current state of each of `stories` that exists, in two
-    /// statements however many they are.
+    /// statements however many they are; a story whose rows this code
+    /// cannot read is an error of its own, not of the others.
     pub async fn load_snapshots(
         &self,
         stories: &[StoryId],
-    ) -> Result<HashMap<StoryId, StoryFold>, StoreError> {
+    ) -> Result<HashMap<StoryId, Result<StoryFold, StoreError>>, StoreError> {
         let ids: Vec<Uuid> = stories.iter().map(|s| s.0).collect();
         let headers: Vec<StoryRow> = sqlx::query_as(sql!("snapshot/story_rows"))
             .bind(&ids)
@@ -68,14 +72,14 @@ impl Store {
         for row in rows {
             by_story.entry(row.story_id).or_default().push(row);
         }
-        headers
+        Ok(headers
             .into_iter()
             .map(|header| {
                 let rows = by_story.remove(&header.story_id).unwrap_or_default();
                 let id = StoryId(header.story_id);
-                fold_from_rows(header, rows).map(|fold| (id, fold))
+                (id, fold_from_rows(header, rows))
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -8,8 +8,8 @@
 -- $5  after          int, a version (0: from the start)
 -- $6  before         int, a version
 -- $7  limit          bigint
-SELECT position, id, story_id, version, type AS event_type, schema_version, payload,
-       metadata, occurred_at, recorded_at
+SELECT position, id, story_id, version, type AS event_type, schema_version,
+       payload::text AS payload, metadata, occurred_at, recorded_at
 FROM events
 WHERE story_id = $1
   AND ($2::text[] IS NULL OR type = ANY($2))

@@ -6,8 +6,8 @@
 -- $2  limit     bigint
 -- $3  types     text[]; NULL: every type
 -- $4  story_id  uuid
-SELECT position, id, story_id, version, type AS event_type, schema_version, payload,
-       metadata, occurred_at, recorded_at
+SELECT position, id, story_id, version, type AS event_type, schema_version,
+       payload::text AS payload, metadata, occurred_at, recorded_at
 FROM events
 WHERE story_id = $4 AND ($3::text[] IS NULL OR type = ANY($3))
   AND position > $1
