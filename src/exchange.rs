@@ -30,6 +30,10 @@ pub enum ExchangeError {
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "the export is incomplete: {written} events written of the {stored} stored before it began"
+    )]
+    Incomplete { written: u64, stored: u64 },
 }
 
 fn bad_line(line: u64, message: impl ToString) -> ExchangeError {
@@ -237,6 +241,7 @@ pub async fn export(
     mut out: impl Write,
 ) -> Result<u64, ExchangeError> {
     let mut written = 0u64;
+    let began = store.database_time().await?;
     store.wait_until_settled(SETTLE_TIMEOUT).await?;
     if let Some(slug) = slug {
         let story = store
@@ -251,6 +256,7 @@ pub async fn export(
     }
     let mut slugs: HashMap<StoryId, String> = HashMap::new();
     let mut after = Position::START;
+    let mut written_before_it_began = 0u64;
     loop {
         let page = store.read_feed(after, 1_000, &FeedFilter::all()).await?;
         let Some(last) = page.last() else { break };
@@ -266,11 +272,22 @@ pub async fn export(
                 }
             }
             let slug = slugs.get(&event.story_id).cloned().unwrap_or_default();
+            written_before_it_began += u64::from(event.recorded_at < began);
             write_line(&mut out, &slug, event)?;
             written += 1;
         }
     }
     out.flush()?;
+    // Every event recorded before the export began was settled by then
+    // (wait_until_settled), so the feed must have given each one; fewer
+    // means the feed hides some (stored positions ahead of the cluster, say).
+    let stored = store.events_recorded_before(began).await?;
+    if stored > written_before_it_began {
+        return Err(ExchangeError::Incomplete {
+            written: written_before_it_began,
+            stored,
+        });
+    }
     Ok(written)
 }
 

@@ -1,5 +1,7 @@
 //! Reading events: one story's stream by version, and the global feed by
-//! position.
+//! position. (Transaction ids below carry the database's position offset,
+//! migrations/0009: the same for every process, so the order is the
+//! transaction ids'.)
 //!
 //! # The ordering guarantee
 //!
@@ -307,6 +309,22 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(Version(version.unwrap_or(0)))
+    }
+
+    /// The database's clock now, the one recorded times come from.
+    pub async fn database_time(&self) -> Result<DateTime<Utc>, StoreError> {
+        Ok(sqlx::query_scalar(sql!("read/now"))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// How many events were recorded before `at`.
+    pub async fn events_recorded_before(&self, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(sql!("read/recorded_before"))
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 
     /// Story ids after `after` in id order, for walking every story.

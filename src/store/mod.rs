@@ -257,32 +257,53 @@ pub struct Store {
 
 impl Store {
     /// Connects, creating the database when it is missing, and migrates it.
-    /// With a statement timeout, the migration runs without one first, on
-    /// a connection of its own: re-analysing a large search model may take
-    /// longer than a request may.
+    /// The migration runs first on a connection of its own, without the
+    /// statement timeout (re-analysing a large search model may take longer
+    /// than a request may); it also settles the position offset (see
+    /// migrations/0009), which every serving connection is then told.
     pub async fn connect(options: &ConnectOptions) -> Result<Store, StoreError> {
         create_database_if_missing(&options.database_url).await?;
         let connect = PgConnectOptions::from_str(&options.database_url)?;
-        let Some(timeout) = options.statement_timeout else {
-            let store = Store::from_pool(serving_pool(options, connect, None).await?)
-                .with_checkpoint_every(options.checkpoint_every);
-            store.migrate().await?;
-            return Ok(store);
-        };
         let migrating = PgPoolOptions::new()
             .max_connections(1)
             .connect_with(connect.clone())
             .await?;
-        let migrated = Store::from_pool(migrating).migrate_and_close().await;
-        migrated?;
-        let pool = serving_pool(options, connect, Some(timeout)).await?;
+        let offset = Store::from_pool(migrating).migrate_and_close().await?;
+        let pool = serving_pool(options, connect, offset).await?;
         Ok(Store::from_pool(pool).with_checkpoint_every(options.checkpoint_every))
     }
 
-    async fn migrate_and_close(self) -> Result<(), StoreError> {
-        let migrated = self.migrate().await;
+    /// Migrates, then tells the position offset the migration settled.
+    async fn migrate_and_close(self) -> Result<i64, StoreError> {
+        let migrated = match self.migrate().await {
+            Ok(()) => self.position_offset().await,
+            Err(e) => Err(e),
+        };
         self.close().await;
         migrated
+    }
+
+    /// What this database adds to transaction ids to make positions.
+    pub async fn position_offset(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql!("positions/offset"))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Raises the position offset if the stored positions lie ahead of the
+    /// cluster's transaction ids (a restore into another cluster).
+    async fn rebase_positions_if_restored(&self) -> Result<(), StoreError> {
+        let raised: Option<i64> = sqlx::query_scalar(sql!("positions/rebase"))
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(offset) = raised {
+            tracing::warn!(
+                offset,
+                "stored positions were ahead of this cluster's transactions (a restore?): \
+                 new positions now go above them"
+            );
+        }
+        Ok(())
     }
 
     /// Wraps an existing pool (tests get theirs from `#[sqlx::test]`). Must
@@ -329,6 +350,7 @@ impl Store {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
+        self.rebase_positions_if_restored().await?;
         self.reanalyse_search_if_stale().await?;
         Ok(())
     }
@@ -369,9 +391,11 @@ impl Store {
 async fn serving_pool(
     options: &ConnectOptions,
     connect: PgConnectOptions,
-    timeout: Option<Duration>,
+    position_offset: i64,
 ) -> Result<PgPool, StoreError> {
-    let (connect, acquire_timeout) = match timeout {
+    let offset = position_offset.to_string();
+    let connect = connect.options([("storyline.position_offset", offset.as_str())]);
+    let (connect, acquire_timeout) = match options.statement_timeout {
         Some(timeout) => {
             let millis = timeout.as_millis().max(1).to_string();
             let connect = connect.options([

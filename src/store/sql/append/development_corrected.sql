@@ -27,7 +27,7 @@ WITH ins AS (
                        AND development_id = ($6::jsonb ->> 'developmentId')::uuid),
                     now_.recorded_at),
            now_.recorded_at
-    FROM (SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
+    FROM (SELECT (pg_current_xact_id()::text::bigint + storyline_position_offset()) << 16 AS base) AS xact
     LEFT JOIN LATERAL (
         SELECT version, recorded_at, position
         FROM events WHERE story_id = $1 ORDER BY version DESC LIMIT 1

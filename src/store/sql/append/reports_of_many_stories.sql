@@ -30,7 +30,7 @@ WITH p AS (
                     now_.recorded_at),
            now_.recorded_at
     FROM p
-    CROSS JOIN (SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
+    CROSS JOIN (SELECT (pg_current_xact_id()::text::bigint + storyline_position_offset()) << 16 AS base) AS xact
     LEFT JOIN LATERAL (
         SELECT version, recorded_at, position
         FROM events WHERE story_id = p.story ORDER BY version DESC LIMIT 1

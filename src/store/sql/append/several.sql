@@ -20,7 +20,7 @@ INSERT INTO events (position, id, story_id, version, type, schema_version,
 SELECT xact.base + e.ord - 1, e.id, $1, coalesce(head.version, 0) + e.ord::int,
        e.type, e.schema_version, e.payload, $8,
        coalesce(e.occurred_at, now_.recorded_at), now_.recorded_at
-FROM (SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
+FROM (SELECT (pg_current_xact_id()::text::bigint + storyline_position_offset()) << 16 AS base) AS xact
 LEFT JOIN LATERAL (
     SELECT version, recorded_at, position
     FROM events WHERE story_id = $1 ORDER BY version DESC LIMIT 1

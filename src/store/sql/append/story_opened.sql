@@ -24,7 +24,7 @@ WITH ins AS (
                         payload, metadata, occurred_at, recorded_at)
     SELECT xact.base, $3, $1, coalesce(head.version, 0) + 1, $4, $5, $6, $8,
            coalesce($7, now_.recorded_at), now_.recorded_at
-    FROM (SELECT pg_current_xact_id()::text::bigint << 16 AS base) AS xact
+    FROM (SELECT (pg_current_xact_id()::text::bigint + storyline_position_offset()) << 16 AS base) AS xact
     LEFT JOIN LATERAL (
         SELECT version, recorded_at, position
         FROM events WHERE story_id = $1 ORDER BY version DESC LIMIT 1

@@ -6,4 +6,4 @@
 SELECT count(*)
 FROM events
 WHERE ($1::uuid IS NULL OR story_id = $1) AND ($2::text[] IS NULL OR type = ANY($2))
-  AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)
+  AND position < ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + storyline_position_offset()) << 16)

@@ -11,6 +11,6 @@ SELECT position, id, story_id, version, type AS event_type, schema_version,
 FROM events
 WHERE story_id = $4 AND ($3::text[] IS NULL OR type = ANY($3))
   AND position > $1
-  AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)
+  AND position < ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + storyline_position_offset()) << 16)
 ORDER BY position
 LIMIT $2

@@ -1,0 +1,2 @@
+-- The database's clock, the one recorded times are taken from.
+SELECT statement_timestamp()
