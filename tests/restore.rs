@@ -7,81 +7,15 @@
 //! folder, on a free port, as the `postgres` user) and stops it at the end;
 //! the shared cluster is only read from (pg_dump).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::cluster::{run, PrivateCluster, PG_BIN};
 use sqlx::PgPool;
 use storyline::domain::{Position, StoryId, Version};
 use storyline::store::{ConnectOptions, EventMetadata, FeedFilter, NewEvent, Store};
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-/// A cluster of the test's own, stopped when dropped.
-struct PrivateCluster {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl PrivateCluster {
-    fn start() -> PrivateCluster {
-        let dir = std::env::temp_dir().join(format!("storyline-restore-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
-        run(Command::new("chown").arg("postgres").arg(&dir));
-        let port = free_port();
-        let data = dir.join("data");
-        run(as_postgres(&format!("{PG_BIN}/initdb"))
-            .args(["-A", "trust", "-U", "postgres", "-D"])
-            .arg(&data));
-        run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .arg("-o")
-            .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -k {}",
-                dir.display()
-            ))
-            .args(["-w", "start"]));
-        PrivateCluster { dir, port }
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        let _ = as_postgres(&format!("{PG_BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "-w", "stop"])
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn as_postgres(program: &str) -> Command {
-    let mut command = Command::new("runuser");
-    command.args(["-u", "postgres", "--", program]);
-    command
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("the command runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
 
 fn dump(source_url: &str, file: &Path) {
     run(Command::new(format!("{PG_BIN}/pg_dump"))

@@ -2,6 +2,7 @@
 //! from `#[sqlx::test]`; nothing here touches the dev database.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod ws;
 
 use chrono::{DateTime, Utc};

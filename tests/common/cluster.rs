@@ -1,0 +1,107 @@
+//! A PostgreSQL cluster of a test's own: initdb in a temporary folder, on a
+//! free port, run as the `postgres` user, stopped and removed when dropped.
+//! For what the shared cluster must never undergo (a restore into a fresh
+//! cluster, a restart under load).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A cluster of the test's own, stopped when dropped.
+pub struct PrivateCluster {
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+impl PrivateCluster {
+    pub fn start() -> PrivateCluster {
+        let dir = std::env::temp_dir().join(format!("storyline-cluster-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run(Command::new("chown").arg("postgres").arg(&dir));
+        let port = free_port();
+        let data = dir.join("data");
+        run(as_postgres(&format!("{PG_BIN}/initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(&data));
+        run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -k {}",
+                dir.display()
+            ))
+            .args(["-w", "start"]));
+        PrivateCluster { dir, port }
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    fn pg_ctl(&self, action: &[&str]) -> Command {
+        let mut command = as_postgres(&format!("{PG_BIN}/pg_ctl"));
+        command.arg("-D").arg(self.dir.join("data")).args(action);
+        command
+    }
+
+    /// Stops the server at once (immediate shutdown), as a crash would.
+    pub fn crash(&self) {
+        run(&mut self.pg_ctl(&["-m", "immediate", "-w", "stop"]));
+    }
+
+    /// Starts the server again after [`PrivateCluster::crash`].
+    pub fn start_again(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {}",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        let log = log.to_string_lossy();
+        run(&mut self.pg_ctl(&["-w", "-l", &log, "-o", &options, "start"]));
+    }
+
+    /// Restarts the server, dropping every connection (fast shutdown).
+    pub fn restart(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {}",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        let log = log.to_string_lossy();
+        run(&mut self.pg_ctl(&["-m", "fast", "-w", "-l", &log, "-o", &options, "restart"]));
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.pg_ctl(&["-m", "immediate", "-w", "stop"]).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn as_postgres(program: &str) -> Command {
+    let mut command = Command::new("runuser");
+    command.args(["-u", "postgres", "--", program]);
+    command
+}
+
+pub fn run(command: &mut Command) -> String {
+    let output = command.output().expect("the command runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
