@@ -428,3 +428,59 @@ async fn a_peer_slow_to_send_its_headers_is_cut_off_and_past_the_cap_one_gets_50
         .unwrap();
     assert_eq!(health.status(), 200, "served again once connections closed");
 }
+
+#[sqlx::test]
+async fn readiness_tells_a_busy_pool_from_an_unreachable_database(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool.acquire_timeout(Duration::from_secs(1)), connect, 2).await;
+    let server = spawn_server(store.clone()).await;
+    let ready = server
+        .client()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let held = [
+        store.pool().acquire().await.unwrap(),
+        store.pool().acquire().await.unwrap(),
+    ];
+    let busy = server
+        .client()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.text().await.unwrap(), "pool exhausted");
+    drop(held);
+}
+
+#[sqlx::test]
+async fn a_fragment_bomb_over_the_socket_is_refused_as_invalid(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let mut bomb =
+        String::from("subscription { ...F29 }\nfragment F0 on Subscription { events { id } }\n");
+    for n in 1..30 {
+        bomb.push_str(&format!(
+            "fragment F{n} on Subscription {{ ...F{p} ...F{p} }}\n",
+            p = n - 1
+        ));
+    }
+    let mut socket = common::ws::Subscriber::connect(&server.url, json!({})).await;
+    socket.subscribe("bomb", &bomb, json!({})).await;
+    let answer = tokio::time::timeout(HANG, socket.message())
+        .await
+        .expect("answered, not worked through")
+        .expect("a message");
+    // Refused before execution, it comes as the stream's one answer.
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{answer}"
+    );
+}

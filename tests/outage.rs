@@ -84,13 +84,19 @@ async fn a_crash_under_eight_writers_loses_no_acknowledged_report_and_codes_fail
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    // Blocks this worker while the writers go on on the other: the
-    // database goes away as in a crash, stays away a while, comes back.
-    tokio::task::block_in_place(|| {
-        cluster.crash();
-        std::thread::sleep(Duration::from_millis(1_500));
-        cluster.start_again();
-    });
+    // The database goes away as in a crash, stays away a while, comes
+    // back (pg_ctl blocks this worker; the writers go on on the other).
+    tokio::task::block_in_place(|| cluster.crash());
+    let readiness = server
+        .client()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readiness.status(), 503);
+    assert_eq!(readiness.text().await.unwrap(), "database unreachable");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    tokio::task::block_in_place(|| cluster.start_again());
 
     let mut acknowledged = Vec::new();
     let mut failures = Vec::new();

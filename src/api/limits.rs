@@ -1,5 +1,5 @@
-//! What a request's document may cost, checked before async-graphql
-//! validates it: validation and the depth and complexity checks walk every
+//! What a request's document may cost, checked before async-graphql sees
+//! it: its validation and its depth and complexity checks walk every
 //! fragment spread as expanded, so a kilobyte of fragments that each spread
 //! the one before twice costs 2^30 visits. Here each fragment is counted
 //! once (its expanded size remembered), so the check is linear in the
@@ -10,18 +10,20 @@
 //! fail later, as an internal error.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Data, Executor, Response};
 use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value as ConstValue};
+use futures_util::stream::{self, BoxStream};
+use futures_util::StreamExt;
 // Arguments in a document may name variables: async-graphql's own Value
 // cannot, the parser's can.
 use async_graphql_value::Value;
 
 use super::errors::code;
+use super::StorylineSchema;
 
 /// Fields a document may select, fragments expanded.
 pub const MAX_FIELDS: u64 = 5_000;
@@ -32,32 +34,46 @@ pub const MAX_DIRECTIVES: u64 = 100;
 /// Variables declared by the operations, and variables sent.
 pub const MAX_VARIABLES: usize = 100;
 
-/// The schema extension that applies these limits to every request, over
-/// HTTP and WebSocket alike.
-pub struct DocumentLimits;
+/// The schema with these limits checked before it sees a request: what the
+/// WebSocket side executes (the HTTP side calls [`check_request`] itself).
+/// Not a schema extension: with any extension registered, async-graphql
+/// resolves every field through the extension chain.
+#[derive(Clone)]
+pub struct Limited(pub StorylineSchema);
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimits)
+impl Executor for Limited {
+    fn execute(&self, mut request: Request) -> impl Future<Output = Response> + Send {
+        let refused = check_request(&mut request);
+        let schema = self.0.clone();
+        async move {
+            match refused {
+                Ok(()) => schema.execute(request).await,
+                Err(error) => Response::from_errors(vec![error]),
+            }
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match check_request(&mut request) {
+            Ok(()) => Executor::execute_stream(&self.0, request, session_data),
+            Err(error) => stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+        }
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        check_variables(&request)?;
-        // A document that does not parse is left to async-graphql, which
-        // says where it fails.
-        if let Ok(document) = request.parsed_query() {
-            check_document(document)?;
-        }
-        next.run(ctx, request).await
+/// Refuses a request over the limits, or with U+0000 in any string. A
+/// document that does not parse is left to async-graphql, which says where
+/// it fails.
+pub fn check_request(request: &mut Request) -> ServerResult<()> {
+    check_variables(request)?;
+    if let Ok(document) = request.parsed_query() {
+        check_document(document)?;
     }
+    Ok(())
 }
 
 fn refused(code: &str, message: String) -> ServerError {

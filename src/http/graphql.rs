@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{AppState, MAX_BODY_BYTES};
 use crate::api::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
-use crate::api::BearerToken;
+use crate::api::{limits, BearerToken};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -301,6 +301,13 @@ async fn execute(
             return request_error(media, vec![error]);
         }
     };
+    if let Err(refused) = limits::check_request(&mut request) {
+        let code = error_code(&refused).to_owned();
+        state
+            .metrics
+            .record_request(&label, &code, started.elapsed());
+        return request_error(media, vec![refused]);
+    }
     let request = request.data(bearer_token(headers));
     let executed = tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await;
     let Ok(mut response) = executed else {
@@ -586,7 +593,8 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
             .map_err(|_| axum::Error::new("the socket is closed"))?;
         Ok::<_, axum::Error>(outgoing)
     });
-    GraphQLWebSocket::new_with_pair(outgoing, incoming, state.schema.clone(), protocol)
+    let schema = limits::Limited(state.schema.clone());
+    GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
         .on_connection_init(move |payload| async move {
             initialised.store(true, Ordering::Relaxed);
             let token = payload
