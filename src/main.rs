@@ -72,6 +72,13 @@ enum Command {
         /// connection alike).
         #[arg(long, env = "STORYLINE_REQUEST_TIMEOUT", default_value_t = 5)]
         request_timeout: u64,
+        /// HTTP connections open at once; past it a new one gets 503.
+        #[arg(long, env = "STORYLINE_MAX_OPEN_CONNECTIONS", default_value_t = 1024)]
+        max_open_connections: usize,
+        /// Seconds a peer has to send a request's headers (also closes
+        /// idle kept-alive connections).
+        #[arg(long, env = "STORYLINE_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+        header_timeout_seconds: u64,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import { file: PathBuf },
@@ -205,6 +212,8 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             demo,
             ws_ping_seconds,
             request_timeout,
+            max_open_connections,
+            header_timeout_seconds,
         } => {
             if demo {
                 load_demo(store).await?;
@@ -215,6 +224,10 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             let state = AppState {
                 ws_ping: std::time::Duration::from_secs(ws_ping_seconds.max(1)),
                 request_timeout: std::time::Duration::from_secs(request_timeout.max(1)),
+                connections: http::ConnectionLimits {
+                    open: max_open_connections.max(1),
+                    header_read: std::time::Duration::from_secs(header_timeout_seconds.max(1)),
+                },
                 ..AppState::new(store.clone())
             };
             http::serve(listener, state).await?;

@@ -94,6 +94,24 @@ async fn an_unreadable_payload_fails_its_story_alone(
         .await;
     assert!(good_story.get("errors").is_none(), "{good_story}");
 
+    let bad_story = server
+        .query(
+            "query($id: UUID!) { story(id: $id) { stateAt { version } history { totalCount } } }",
+            json!({"id": bad}),
+        )
+        .await;
+    assert_eq!(
+        bad_story["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+        "the story reports that it holds an unreadable event: {bad_story}"
+    );
+    assert!(
+        bad_story["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot read")),
+        "{bad_story}"
+    );
+    assert_eq!(bad_story["data"]["story"]["history"]["totalCount"], 2);
+
     let mut subscriber = Subscriber::connect(&server.url, json!({})).await;
     subscriber
         .subscribe("all", EVENTS, json!({"after": "0"}))

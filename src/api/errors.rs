@@ -122,16 +122,25 @@ impl From<StoreError> for ApiError {
             | StoreError::EventIdRepeated(_)
             | StoreError::EmptyAppend
             | StoreError::TooManyEvents
-            | StoreError::Undecodable(_)
             | StoreError::Search(_) => ApiError::BadUserInput(error.to_string()),
             StoreError::NotSettled | StoreError::Contention => {
                 ApiError::Unavailable(UNAVAILABLE_READ)
             }
             StoreError::TokenNotLive => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
+            // Only stored events fail to decode (input is decoded before it
+            // is stored): a fault of the data, not of the request.
+            StoreError::Undecodable(_) => {
+                tracing::error!(%error, "a stored event cannot be read");
+                ApiError::Internal(UNREADABLE_EVENT)
+            }
             StoreError::Database(_) => internal(&error),
         }
     }
 }
+
+/// Why a story that holds an event this code cannot read fails.
+pub const UNREADABLE_EVENT: &str =
+    "the story holds an event this server cannot read; `storyline verify` lists it";
 
 /// Why a token does not authenticate; the same words whether it was never
 /// issued or was revoked, so that the answer tells a guesser nothing.

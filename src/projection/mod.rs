@@ -65,8 +65,15 @@ async fn verify_story(store: &Store, story: StoryId) -> Result<Vec<Difference>, 
         Ok(fold) => fold,
         Err(e) => return Ok(vec![difference(format!("its events do not fold: {e}"))]),
     };
-    let Some(actual) = store.load_snapshot(story).await? else {
-        return Ok(vec![difference("no stored snapshot".into())]);
+    let actual = match store.load_snapshot(story).await {
+        Ok(Some(actual)) => actual,
+        Ok(None) => return Ok(vec![difference("no stored snapshot".into())]),
+        Err(StoreError::Undecodable(e)) => {
+            return Ok(vec![difference(format!(
+                "its stored snapshot cannot be read: {e}"
+            ))])
+        }
+        Err(e) => return Err(e),
     };
     let mut found = describe_differences(&expected, &actual);
     let documents = documents_of_fold(&expected);

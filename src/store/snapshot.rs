@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
-use crate::domain::events::DevelopmentReported;
+use crate::domain::events::{DecodeError, DevelopmentReported};
 use crate::domain::fold::{DevelopmentRecord, RetractedRecord, StoryFold};
 use crate::domain::model::StoryStatus;
 use crate::domain::{StoryId, Version};
@@ -83,10 +83,13 @@ impl Store {
     }
 }
 
-pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(format!(
-        "unreadable projection row: {what}"
-    )))
+/// A snapshot row this code cannot read: it holds what an event stored
+/// (a payload, a status), so it fails as that event would.
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Undecodable(DecodeError::Payload {
+        event_type: "snapshot row".into(),
+        message: what.to_string(),
+    })
 }
 
 fn fold_from_rows(header: StoryRow, rows: Vec<DevelopmentRow>) -> Result<StoryFold, StoreError> {
