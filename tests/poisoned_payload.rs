@@ -52,6 +52,12 @@ async fn an_unreadable_payload_fails_its_story_alone(
     .unwrap();
     // The snapshot tables take it in too, as a rebuild would.
     store.rebuild_snapshots(|_| {}).await.unwrap();
+    // The feed shows settled events only: a transaction elsewhere in the
+    // cluster (another test's) may still be running for a moment.
+    store
+        .wait_until_settled(std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
 
     let feed = data(
         server
