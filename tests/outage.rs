@@ -95,6 +95,13 @@ async fn a_crash_under_eight_writers_loses_no_acknowledged_report_and_codes_fail
         .unwrap();
     assert_eq!(readiness.status(), 503);
     assert_eq!(readiness.text().await.unwrap(), "database unreachable");
+    // A request while the database is down is told to retry, whatever the
+    // writers happened to be doing at the crash.
+    let during = server.query("{ stories { totalCount } }", json!({})).await;
+    assert_eq!(
+        during["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{during}"
+    );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     tokio::task::block_in_place(|| cluster.start_again());
 
@@ -118,7 +125,6 @@ async fn a_crash_under_eight_writers_loses_no_acknowledged_report_and_codes_fail
         "every failure says retry: {failures:?}"
     );
     assert!(!acknowledged.is_empty());
-    assert!(!failures.is_empty(), "the outage was felt by the writers");
     let stored = store.events_with_ids(&acknowledged).await.unwrap();
     assert_eq!(
         stored.len(),
