@@ -102,10 +102,6 @@ impl From<InvalidInput> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        if error.is_unavailable() {
-            tracing::warn!(%error, "database unavailable");
-            return ApiError::Unavailable(UNAVAILABLE_READ);
-        }
         match error {
             // A story at version 0 has no events: it does not exist.
             StoreError::VersionConflict { actual, .. } if actual == Version::EMPTY => {
@@ -123,9 +119,10 @@ impl From<StoreError> for ApiError {
             | StoreError::EmptyAppend
             | StoreError::TooManyEvents
             | StoreError::Search(_) => ApiError::BadUserInput(error.to_string()),
-            StoreError::NotSettled | StoreError::Contention => {
-                ApiError::Unavailable(UNAVAILABLE_READ)
-            }
+            // The database out of reach or too slow, or too busy to settle:
+            // the same request may succeed later.
+            StoreError::NotSettled | StoreError::Contention => unavailable(&error),
+            StoreError::Database(_) if error.is_unavailable() => unavailable(&error),
             StoreError::TokenNotLive => ApiError::Unauthenticated(TOKEN_NOT_LIVE),
             // Only stored events fail to decode (input is decoded before it
             // is stored): a fault of the data, not of the request.
@@ -153,6 +150,11 @@ impl From<TokenError> for ApiError {
             other => internal(&other),
         }
     }
+}
+
+fn unavailable(error: &StoreError) -> ApiError {
+    tracing::warn!(%error, "database unavailable");
+    ApiError::Unavailable(UNAVAILABLE_READ)
 }
 
 fn story_not_found() -> ApiError {

@@ -92,11 +92,11 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the database could not be reached, or did not answer within
     /// the statement timeout: nothing was read, an append may or may not
-    /// have committed, and the same request may succeed later.
+    /// have committed, and the same request may succeed later. (NotSettled
+    /// and Contention say "retry" too, but of a database that answered.)
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Database(error) => is_unavailable(error),
-            StoreError::NotSettled | StoreError::Contention => true,
             _ => false,
         }
     }

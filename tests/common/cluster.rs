@@ -30,10 +30,7 @@ impl PrivateCluster {
             .arg("-l")
             .arg(dir.join("log"))
             .arg("-o")
-            .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -k {}",
-                dir.display()
-            ))
+            .arg(server_options(port, &dir))
             .args(["-w", "start"]));
         PrivateCluster { dir, port }
     }
@@ -55,11 +52,7 @@ impl PrivateCluster {
 
     /// Starts the server again after [`PrivateCluster::crash`].
     pub fn start_again(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {}",
-            self.port,
-            self.dir.display()
-        );
+        let options = server_options(self.port, &self.dir);
         let log = self.dir.join("log");
         let log = log.to_string_lossy();
         run(&mut self.pg_ctl(&["-w", "-l", &log, "-o", &options, "start"]));
@@ -67,11 +60,7 @@ impl PrivateCluster {
 
     /// Restarts the server, dropping every connection (fast shutdown).
     pub fn restart(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {}",
-            self.port,
-            self.dir.display()
-        );
+        let options = server_options(self.port, &self.dir);
         let log = self.dir.join("log");
         let log = log.to_string_lossy();
         run(&mut self.pg_ctl(&["-m", "fast", "-w", "-l", &log, "-o", &options, "restart"]));
@@ -89,6 +78,14 @@ fn as_postgres(program: &str) -> Command {
     let mut command = Command::new("runuser");
     command.args(["-u", "postgres", "--", program]);
     command
+}
+
+/// The server's options: its port, loopback only, its socket in `dir`.
+fn server_options(port: u16, dir: &std::path::Path) -> String {
+    format!(
+        "-p {port} -c listen_addresses=127.0.0.1 -k {}",
+        dir.display()
+    )
 }
 
 pub fn run(command: &mut Command) -> String {
