@@ -1,4 +1,4 @@
-//! The five events of a story, their payloads, and how they travel as
+//! The seven events of a story, their payloads, and how they travel as
 //! (type, schema version, JSON payload).
 
 use chrono::{DateTime, Utc};
@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::{
-    ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput, StoryStatus, TimePrecision,
+    ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput, StoryStatus, StoryVisibility,
+    TimePrecision, VerificationStatus,
 };
 
 /// The payload schema version this code writes. Older payloads are upcast
@@ -29,6 +30,12 @@ pub struct StoryOpened {
     pub summary: Option<String>,
     #[serde(default)]
     pub topics: Vec<String>,
+    /// PUBLIC when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<StoryVisibility>,
+    /// The story stays INTERNAL until then, whatever `visibility` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embargo_until: Option<DateTime<Utc>>,
 }
 
 /// A development as reported: the fields of the contract's DevelopmentInput.
@@ -58,6 +65,9 @@ pub struct DevelopmentReported {
     pub sources: Vec<Source>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The desk's verdict given with the report; UNVERIFIED when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationStatus>,
 }
 
 impl DevelopmentReported {
@@ -82,6 +92,7 @@ impl DevelopmentReported {
             stances: Vec::new(),
             sources: Vec::new(),
             tags: Vec::new(),
+            verification: None,
         }
     }
 }
@@ -144,6 +155,30 @@ pub struct StoryStatusChanged {
     pub reason: Option<String>,
 }
 
+/// A verdict on a development; the same status again records a new note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DevelopmentVerificationChanged {
+    #[serde(default = "current_schema_version")]
+    pub schema_version: i32,
+    pub development_id: Uuid,
+    pub status: VerificationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Who may read the story from now on. Without `embargoUntil` there is no
+/// embargo (an earlier one is lifted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StoryVisibilityChanged {
+    #[serde(default = "current_schema_version")]
+    pub schema_version: i32,
+    pub visibility: StoryVisibility,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embargo_until: Option<DateTime<Utc>>,
+}
+
 /// One event of a story's stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoryEvent {
@@ -152,6 +187,8 @@ pub enum StoryEvent {
     DevelopmentCorrected(DevelopmentCorrected),
     DevelopmentRetracted(DevelopmentRetracted),
     StoryStatusChanged(StoryStatusChanged),
+    DevelopmentVerificationChanged(DevelopmentVerificationChanged),
+    StoryVisibilityChanged(StoryVisibilityChanged),
 }
 
 /// The kinds of event, stored by name (`as_str`) and shown as the
@@ -165,16 +202,20 @@ pub enum EventType {
     DevelopmentCorrected,
     DevelopmentRetracted,
     StoryStatusChanged,
+    DevelopmentVerificationChanged,
+    StoryVisibilityChanged,
 }
 
 impl EventType {
     /// Every type, in the order the contract lists them.
-    pub const ALL: [EventType; 5] = [
+    pub const ALL: [EventType; 7] = [
         EventType::StoryOpened,
         EventType::DevelopmentReported,
         EventType::DevelopmentCorrected,
         EventType::DevelopmentRetracted,
         EventType::StoryStatusChanged,
+        EventType::DevelopmentVerificationChanged,
+        EventType::StoryVisibilityChanged,
     ];
 
     /// The name stored in `events.type` and shown by the API.
@@ -185,6 +226,8 @@ impl EventType {
             EventType::DevelopmentCorrected => "DevelopmentCorrected",
             EventType::DevelopmentRetracted => "DevelopmentRetracted",
             EventType::StoryStatusChanged => "StoryStatusChanged",
+            EventType::DevelopmentVerificationChanged => "DevelopmentVerificationChanged",
+            EventType::StoryVisibilityChanged => "StoryVisibilityChanged",
         }
     }
 }
@@ -226,6 +269,10 @@ pub fn payload_schemas() -> Vec<(&'static str, serde_json::Value)> {
                 EventType::DevelopmentCorrected => schema::<DevelopmentCorrected>(name),
                 EventType::DevelopmentRetracted => schema::<DevelopmentRetracted>(name),
                 EventType::StoryStatusChanged => schema::<StoryStatusChanged>(name),
+                EventType::DevelopmentVerificationChanged => {
+                    schema::<DevelopmentVerificationChanged>(name)
+                }
+                EventType::StoryVisibilityChanged => schema::<StoryVisibilityChanged>(name),
             };
             (name, payload)
         })
@@ -250,6 +297,10 @@ impl StoryEvent {
             StoryEvent::DevelopmentCorrected(_) => EventType::DevelopmentCorrected,
             StoryEvent::DevelopmentRetracted(_) => EventType::DevelopmentRetracted,
             StoryEvent::StoryStatusChanged(_) => EventType::StoryStatusChanged,
+            StoryEvent::DevelopmentVerificationChanged(_) => {
+                EventType::DevelopmentVerificationChanged
+            }
+            StoryEvent::StoryVisibilityChanged(_) => EventType::StoryVisibilityChanged,
         }
     }
 
@@ -259,7 +310,10 @@ impl StoryEvent {
             StoryEvent::DevelopmentReported(e) => Some(e.development_id),
             StoryEvent::DevelopmentCorrected(e) => Some(e.development_id),
             StoryEvent::DevelopmentRetracted(e) => Some(e.development_id),
-            StoryEvent::StoryOpened(_) | StoryEvent::StoryStatusChanged(_) => None,
+            StoryEvent::DevelopmentVerificationChanged(e) => Some(e.development_id),
+            StoryEvent::StoryOpened(_)
+            | StoryEvent::StoryStatusChanged(_)
+            | StoryEvent::StoryVisibilityChanged(_) => None,
         }
     }
 
@@ -271,6 +325,8 @@ impl StoryEvent {
             StoryEvent::DevelopmentCorrected(e) => serde_json::to_value(e),
             StoryEvent::DevelopmentRetracted(e) => serde_json::to_value(e),
             StoryEvent::StoryStatusChanged(e) => serde_json::to_value(e),
+            StoryEvent::DevelopmentVerificationChanged(e) => serde_json::to_value(e),
+            StoryEvent::StoryVisibilityChanged(e) => serde_json::to_value(e),
         };
         // Plain structs of strings, numbers and lists always encode.
         encoded.unwrap_or(serde_json::Value::Null)
@@ -330,6 +386,12 @@ where
         ),
         EventType::StoryStatusChanged => StoryEvent::StoryStatusChanged(
             StoryStatusChanged::deserialize(payload).map_err(invalid)?,
+        ),
+        EventType::DevelopmentVerificationChanged => StoryEvent::DevelopmentVerificationChanged(
+            DevelopmentVerificationChanged::deserialize(payload).map_err(invalid)?,
+        ),
+        EventType::StoryVisibilityChanged => StoryEvent::StoryVisibilityChanged(
+            StoryVisibilityChanged::deserialize(payload).map_err(invalid)?,
         ),
     })
 }

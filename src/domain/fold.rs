@@ -13,13 +13,14 @@ use uuid::Uuid;
 
 use super::events::{DevelopmentPatch, DevelopmentReported, StoryEvent};
 use super::model::{
-    ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput, StoryStatus, TimePrecision,
+    ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput, StoryStatus, StoryVisibility,
+    TimePrecision, VerificationStatus,
 };
 use super::{StoryId, Version};
 
 /// The version of the fold's rules. Bump it whenever `apply` or the state
 /// it builds changes, so that replay checkpoints made by older code are ignored.
-pub const FOLD_VERSION: i32 = 1;
+pub const FOLD_VERSION: i32 = 2;
 
 /// A development as it stands after its corrections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,29 @@ pub struct DevelopmentRecord {
     pub tags: Vec<String>,
     pub reported_in_version: Version,
     pub corrected_in_versions: Vec<Version>,
+    /// When the report was recorded.
+    pub reported_at: DateTime<Utc>,
+    /// Every verdict, oldest first; the one given with the report first.
+    pub verification_history: Vec<VerificationChange>,
+}
+
+impl DevelopmentRecord {
+    /// The latest verdict; UNVERIFIED when none was given.
+    pub fn verification(&self) -> VerificationStatus {
+        self.verification_history
+            .last()
+            .map_or(VerificationStatus::Unverified, |v| v.status)
+    }
+}
+
+/// One verdict on a development, with the event that gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationChange {
+    pub status: VerificationStatus,
+    pub note: Option<String>,
+    pub version: Version,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A development taken back; it leaves every aggregate.
@@ -63,6 +87,9 @@ pub struct StoryFold {
     pub summary: Option<String>,
     pub topics: Vec<String>,
     pub status: StoryStatus,
+    /// As set; [`StoryFold::visibility_at`] says what is in force.
+    pub visibility: StoryVisibility,
+    pub embargo_until: Option<DateTime<Utc>>,
     pub version: Version,
     pub opened_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -100,6 +127,8 @@ impl StoryFold {
             summary: None,
             topics: Vec::new(),
             status: StoryStatus::default(),
+            visibility: StoryVisibility::default(),
+            embargo_until: None,
             version: Version::EMPTY,
             opened_at: None,
             updated_at: None,
@@ -112,6 +141,12 @@ impl StoryFold {
         self.version > Version::EMPTY
     }
 
+    /// The visibility in force at `now`: INTERNAL while an embargo runs,
+    /// whatever was set.
+    pub fn visibility_at(&self, now: DateTime<Utc>) -> StoryVisibility {
+        effective_visibility(self.visibility, self.embargo_until, now)
+    }
+
     /// Whether `event`, as the next one, would be accepted: the checks of
     /// [`apply`] without applying. Commands call it before appending.
     pub fn check(&self, event: &StoryEvent) -> Result<(), FoldError> {
@@ -122,7 +157,8 @@ impl StoryFold {
             StoryEvent::DevelopmentReported(e) => self.check_new_development(e.development_id),
             StoryEvent::DevelopmentCorrected(e) => self.check_live(e.development_id),
             StoryEvent::DevelopmentRetracted(e) => self.check_live(e.development_id),
-            StoryEvent::StoryStatusChanged(_) => Ok(()),
+            StoryEvent::DevelopmentVerificationChanged(e) => self.check_live(e.development_id),
+            StoryEvent::StoryStatusChanged(_) | StoryEvent::StoryVisibilityChanged(_) => Ok(()),
         }
     }
 
@@ -166,6 +202,20 @@ impl StoryFold {
     }
 }
 
+/// A story's visibility in force at `now` (DESIGN §10): INTERNAL when set
+/// so or while `embargo_until` lies ahead, PUBLIC otherwise.
+pub fn effective_visibility(
+    visibility: StoryVisibility,
+    embargo_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> StoryVisibility {
+    if embargo_until.is_some_and(|until| until > now) {
+        StoryVisibility::Internal
+    } else {
+        visibility
+    }
+}
+
 /// Folds one event, recorded as `version` at `recorded_at`, into `state`.
 pub fn apply(
     state: &mut StoryFold,
@@ -186,12 +236,14 @@ pub fn apply(
             state.title = e.title.clone();
             state.summary = e.summary.clone();
             state.topics = e.topics.clone();
+            state.visibility = e.visibility.unwrap_or_default();
+            state.embargo_until = e.embargo_until;
             state.opened_at = Some(recorded_at);
         }
         StoryEvent::DevelopmentReported(e) => {
             state
                 .developments
-                .insert(e.development_id, reported(e, version));
+                .insert(e.development_id, reported(e, version, recorded_at));
         }
         StoryEvent::DevelopmentCorrected(e) => {
             if let Some(development) = state.developments.get_mut(&e.development_id) {
@@ -210,13 +262,37 @@ pub fn apply(
             }
         }
         StoryEvent::StoryStatusChanged(e) => state.status = e.status,
+        StoryEvent::DevelopmentVerificationChanged(e) => {
+            if let Some(development) = state.developments.get_mut(&e.development_id) {
+                development.verification_history.push(VerificationChange {
+                    status: e.status,
+                    note: e.note.clone(),
+                    version,
+                    recorded_at,
+                });
+            }
+        }
+        StoryEvent::StoryVisibilityChanged(e) => {
+            state.visibility = e.visibility;
+            state.embargo_until = e.embargo_until;
+        }
     }
     state.version = version;
     state.updated_at = Some(recorded_at);
     Ok(())
 }
 
-fn reported(e: &DevelopmentReported, version: Version) -> DevelopmentRecord {
+fn reported(
+    e: &DevelopmentReported,
+    version: Version,
+    recorded_at: DateTime<Utc>,
+) -> DevelopmentRecord {
+    let initial_verdict = e.verification.map(|status| VerificationChange {
+        status,
+        note: None,
+        version,
+        recorded_at,
+    });
     DevelopmentRecord {
         id: e.development_id,
         headline: e.headline.clone(),
@@ -232,6 +308,8 @@ fn reported(e: &DevelopmentReported, version: Version) -> DevelopmentRecord {
         tags: e.tags.clone(),
         reported_in_version: version,
         corrected_in_versions: Vec::new(),
+        reported_at: recorded_at,
+        verification_history: initial_verdict.into_iter().collect(),
     }
 }
 

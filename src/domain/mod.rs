@@ -22,4 +22,6 @@ pub mod view;
 pub use ids::{EventId, Position, StoryId, Version};
 
 #[cfg(test)]
+mod evidence_tests;
+#[cfg(test)]
 mod tests;

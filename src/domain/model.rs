@@ -58,6 +58,41 @@ pub enum StancePosition {
     Neutral,
 }
 
+/// The desk's verdict on a development. FALSE keeps it on the timeline but
+/// out of every aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerificationStatus {
+    #[default]
+    Unverified,
+    Corroborated,
+    Confirmed,
+    Disputed,
+    False,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SourceKind {
+    Wire,
+    Newspaper,
+    Broadcast,
+    Official,
+    Ngo,
+    Witness,
+    SocialMedia,
+    Other,
+}
+
+/// Who may read a story: PUBLIC without a token, INTERNAL only with one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StoryVisibility {
+    #[default]
+    Public,
+    Internal,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Location {
@@ -101,6 +136,17 @@ pub struct FigureInput {
     pub unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<String>,
+    /// Who states the figure; absent when the report does not attribute it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    /// The lower end of a stated range: low <= value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -1e15, max = 1e15))]
+    pub low: Option<f64>,
+    /// The upper end of a stated range: value <= high.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -1e15, max = 1e15))]
+    pub high: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -121,4 +167,6 @@ pub struct Source {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SourceKind>,
 }

@@ -119,5 +119,9 @@ pub fn changes(fold: &StoryFold, from: DateTime<Utc>, to: DateTime<Utc>) -> Stor
 }
 
 fn all_stances(state: &StoryState) -> impl Iterator<Item = &Stance> {
-    state.developments.iter().flat_map(|d| d.stances.iter())
+    state
+        .developments
+        .iter()
+        .filter(|d| d.counts())
+        .flat_map(|d| d.stances.iter())
 }

@@ -11,11 +11,11 @@ use super::replay::{changes, fold_known, state_at, RecordedStoryEvent};
 use super::view::story_state;
 use super::{StoryId, Version};
 
-fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+pub(super) fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
 }
 
-fn actor(name: &str, kind: ActorKind) -> ActorRef {
+pub(super) fn actor(name: &str, kind: ActorKind) -> ActorRef {
     ActorRef {
         name: name.into(),
         kind,
@@ -23,31 +23,38 @@ fn actor(name: &str, kind: ActorKind) -> ActorRef {
     }
 }
 
-fn development(id: Uuid, headline: &str, occurred_at: DateTime<Utc>) -> DevelopmentReported {
+pub(super) fn development(
+    id: Uuid,
+    headline: &str,
+    occurred_at: DateTime<Utc>,
+) -> DevelopmentReported {
     DevelopmentReported {
         precision: TimePrecision::Day,
         ..DevelopmentReported::new(id, headline, occurred_at)
     }
 }
 
-fn figure(metric: &str, value: f64, place: &str) -> FigureInput {
+pub(super) fn figure(metric: &str, value: f64, place: &str) -> FigureInput {
     FigureInput {
         metric: metric.into(),
         value,
         qualifier: FigureQualifier::Exact,
         unit: None,
         place: Some(place.into()),
+        claimed_by: None,
+        low: None,
+        high: None,
     }
 }
 
 /// A stream under construction; each event is recorded a minute after the
 /// last.
-struct Stream {
-    events: Vec<RecordedStoryEvent>,
+pub(super) struct Stream {
+    pub(super) events: Vec<RecordedStoryEvent>,
 }
 
 impl Stream {
-    fn opened() -> Stream {
+    pub(super) fn opened() -> Stream {
         let mut s = Stream { events: vec![] };
         s.push(StoryEvent::StoryOpened(StoryOpened {
             schema_version: 1,
@@ -55,11 +62,13 @@ impl Stream {
             title: "Test story".into(),
             summary: None,
             topics: vec![],
+            visibility: None,
+            embargo_until: None,
         }));
         s
     }
 
-    fn push(&mut self, event: StoryEvent) -> &mut Self {
+    pub(super) fn push(&mut self, event: StoryEvent) -> &mut Self {
         let version = Version(self.events.len() as i32 + 1);
         let recorded_at = day(2030, 1, 1) + Duration::minutes(version.0 as i64);
         self.events.push(RecordedStoryEvent {
@@ -70,15 +79,15 @@ impl Stream {
         self
     }
 
-    fn report(&mut self, d: DevelopmentReported) -> &mut Self {
+    pub(super) fn report(&mut self, d: DevelopmentReported) -> &mut Self {
         self.push(StoryEvent::DevelopmentReported(d))
     }
 
-    fn fold(&self) -> StoryFold {
+    pub(super) fn fold(&self) -> StoryFold {
         fold_known(StoryId(Uuid::nil()), &self.events, None).unwrap()
     }
 
-    fn state(&self) -> super::view::StoryState {
+    pub(super) fn state(&self) -> super::view::StoryState {
         story_state(&self.fold(), None, None)
     }
 }

@@ -5,10 +5,11 @@
 //! otherwise kept as written.
 
 use super::events::{
-    DevelopmentCorrected, DevelopmentPatch, DevelopmentReported, DevelopmentRetracted, StoryEvent,
-    StoryOpened, StoryStatusChanged,
+    DevelopmentCorrected, DevelopmentPatch, DevelopmentReported, DevelopmentRetracted,
+    DevelopmentVerificationChanged, StoryEvent, StoryOpened, StoryStatusChanged,
+    StoryVisibilityChanged,
 };
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
 use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput};
 
@@ -67,6 +68,18 @@ impl StoryEvent {
                     ..e
                 })
             }
+            StoryEvent::DevelopmentVerificationChanged(e) => {
+                StoryEvent::DevelopmentVerificationChanged(DevelopmentVerificationChanged {
+                    note: optional_text("note", e.note, MAX_TEXT_CHARS)?,
+                    ..e
+                })
+            }
+            StoryEvent::StoryVisibilityChanged(e) => {
+                StoryEvent::StoryVisibilityChanged(StoryVisibilityChanged {
+                    embargo_until: embargo(e.embargo_until)?,
+                    ..e
+                })
+            }
         })
     }
 }
@@ -99,6 +112,7 @@ fn story_opened(e: StoryOpened) -> Checked<StoryOpened> {
         title: required_text("title", e.title, MAX_TITLE_CHARS)?,
         summary: optional_text("summary", e.summary, MAX_TEXT_CHARS)?,
         topics: names("topics", e.topics)?,
+        embargo_until: embargo(e.embargo_until)?,
         ..e
     })
 }
@@ -245,6 +259,14 @@ fn date(field: &str, at: DateTime<Utc>) -> Checked<DateTime<Utc>> {
     }
 }
 
+/// An embargo's end, at the microseconds PostgreSQL keeps: the story row
+/// and the fold of its event must name the same instant.
+fn embargo(until: Option<DateTime<Utc>>) -> Checked<Option<DateTime<Utc>>> {
+    until
+        .map(|at| date("embargoUntil", at.trunc_subsecs(6)))
+        .transpose()
+}
+
 fn in_range(field: &str, value: Option<f64>, limit: f64) -> Checked<Option<f64>> {
     match value {
         Some(v) if !v.is_finite() || v.abs() > limit => Err(invalid(
@@ -281,11 +303,35 @@ fn quote(field: &str, q: QuoteInput) -> Checked<QuoteInput> {
 }
 
 fn figure(field: &str, f: FigureInput) -> Checked<FigureInput> {
+    let value = figure_number(&format!("{field}.value"), f.value)?;
+    let low = f
+        .low
+        .map(|low| figure_number(&format!("{field}.low"), low))
+        .transpose()?;
+    let high = f
+        .high
+        .map(|high| figure_number(&format!("{field}.high"), high))
+        .transpose()?;
+    if low.is_some_and(|low| low > value) {
+        return Err(invalid(
+            &format!("{field}.low"),
+            "must not exceed value (low <= value <= high)",
+        ));
+    }
+    if high.is_some_and(|high| high < value) {
+        return Err(invalid(
+            &format!("{field}.high"),
+            "must not be below value (low <= value <= high)",
+        ));
+    }
     Ok(FigureInput {
         metric: name(&format!("{field}.metric"), f.metric)?,
-        value: figure_number(&format!("{field}.value"), f.value)?,
+        value,
         unit: optional_name(&format!("{field}.unit"), f.unit)?,
         place: optional_name(&format!("{field}.place"), f.place)?,
+        claimed_by: optional_name(&format!("{field}.claimedBy"), f.claimed_by)?,
+        low,
+        high,
         ..f
     })
 }
@@ -307,6 +353,7 @@ fn source(field: &str, s: Source) -> Checked<Source> {
             .published_at
             .map(|at| date(&format!("{field}.publishedAt"), at))
             .transpose()?,
+        kind: s.kind,
     })
 }
 
@@ -333,6 +380,9 @@ mod tests {
             qualifier: Default::default(),
             unit: None,
             place: None,
+            claimed_by: None,
+            low: None,
+            high: None,
         }];
         e
     }
@@ -365,6 +415,7 @@ mod tests {
             name: "Wire".into(),
             url: None,
             published_at: Some(chrono::Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap()),
+            kind: None,
         }];
         assert_eq!(check(e).unwrap_err().field, "sources[0].publishedAt");
         let correction = StoryEvent::DevelopmentCorrected(DevelopmentCorrected {
@@ -434,6 +485,9 @@ mod tests {
             qualifier: Default::default(),
             unit: None,
             place: None,
+            claimed_by: None,
+            low: None,
+            high: None,
         }];
         assert_eq!(check(e).unwrap_err().field, "figures[0].value");
         let mut e = reported("h");

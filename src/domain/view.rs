@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::fold::{DevelopmentRecord, StoryFold};
+use super::fold::{DevelopmentRecord, StoryFold, VerificationChange};
 use super::model::{
     ActorKind, ActorRef, FigureQualifier, Location, Source, StancePosition, StoryStatus,
-    TimePrecision,
+    TimePrecision, VerificationStatus,
 };
 use super::{StoryId, Version};
 
@@ -33,6 +33,7 @@ pub struct StoryState {
     pub actors: Vec<ActorSummary>,
     pub figures: Vec<Figure>,
     pub quotes: Vec<Quote>,
+    pub figure_claims: Vec<FigureClaims>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,9 @@ pub struct Development {
     pub tags: Vec<String>,
     pub reported_in_version: Version,
     pub corrected_in_versions: Vec<Version>,
+    pub reported_at: DateTime<Utc>,
+    pub verification: VerificationStatus,
+    pub verification_history: Vec<VerificationChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +98,22 @@ pub struct Figure {
     pub place: Option<String>,
     pub development_id: Uuid,
     pub occurred_at: DateTime<Utc>,
+    pub claimed_by: Option<String>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// Every claimant's latest figure for one (metric, place), and whether
+/// they can all be true (DESIGN §9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FigureClaims {
+    pub metric: String,
+    pub place: Option<String>,
+    pub claims: Vec<Figure>,
+    pub disputed: bool,
+    pub agreed_low: Option<f64>,
+    pub agreed_high: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +159,9 @@ impl Development {
                     place: f.place.clone(),
                     development_id: d.id,
                     occurred_at: d.occurred_at,
+                    claimed_by: f.claimed_by.clone(),
+                    low: f.low,
+                    high: f.high,
                 })
                 .collect(),
             stances: d
@@ -157,7 +180,16 @@ impl Development {
             tags: d.tags.clone(),
             reported_in_version: d.reported_in_version,
             corrected_in_versions: d.corrected_in_versions.clone(),
+            reported_at: d.reported_at,
+            verification: d.verification(),
+            verification_history: d.verification_history.clone(),
         }
+    }
+
+    /// Whether it feeds the story's aggregates: a development judged FALSE
+    /// stays on the timeline but states nothing the story relies on.
+    pub fn counts(&self) -> bool {
+        self.verification != VerificationStatus::False
     }
 
     /// Timeline order: occurredAt, ties by the version that reported it.
@@ -205,6 +237,7 @@ pub fn story_state(
         .collect();
     retracted.sort_by_key(|r| r.retracted_in_version);
 
+    let counted: Vec<&Development> = developments.iter().filter(|d| d.counts()).collect();
     StoryState {
         story_id: fold.story_id,
         title: fold.title.clone(),
@@ -214,9 +247,10 @@ pub fn story_state(
         version: fold.version,
         at,
         known_at,
-        actors: actor_summaries(&developments),
-        figures: latest_figures(&developments),
-        quotes: developments
+        actors: actor_summaries(&counted),
+        figures: latest_figures(&counted),
+        figure_claims: figure_claims(&counted),
+        quotes: counted
             .iter()
             .flat_map(|d| d.quotes.iter().cloned())
             .collect(),
@@ -242,9 +276,9 @@ struct ActorTally {
     stance_from: HashMap<String, When>,
 }
 
-fn actor_summaries(timeline: &[Development]) -> Vec<ActorSummary> {
+fn actor_summaries(timeline: &[&Development]) -> Vec<ActorSummary> {
     // "Shown as first written": the form of the earliest report naming it.
-    let mut by_report: Vec<&Development> = timeline.iter().collect();
+    let mut by_report: Vec<&Development> = timeline.to_vec();
     by_report.sort_by_key(|d| d.reported_in_version);
 
     let mut tallies: HashMap<String, ActorTally> = HashMap::new();
@@ -313,7 +347,7 @@ fn actor_summaries(timeline: &[Development]) -> Vec<ActorSummary> {
 }
 
 /// Per (metric, place): the figure of the latest-occurring live development.
-fn latest_figures(timeline: &[Development]) -> Vec<Figure> {
+fn latest_figures(timeline: &[&Development]) -> Vec<Figure> {
     let mut latest: BTreeMap<(String, Option<String>), (Figure, When)> = BTreeMap::new();
     for d in timeline {
         let when = d.timeline_key();
@@ -328,4 +362,154 @@ fn latest_figures(timeline: &[Development]) -> Vec<Figure> {
         }
     }
     latest.into_values().map(|(figure, _)| figure).collect()
+}
+
+/// Per (metric, place), in the order of [`latest_figures`]: each claimant's
+/// latest figure, the unattributed counting as one claimant.
+fn figure_claims(timeline: &[&Development]) -> Vec<FigureClaims> {
+    type Claimant = Option<String>;
+    // "Shown as first written": the form of the earliest report naming it.
+    let mut by_report: Vec<&Development> = timeline.to_vec();
+    by_report.sort_by_key(|d| d.reported_in_version);
+    let mut written: HashMap<String, String> = HashMap::new();
+    for figure in by_report.iter().flat_map(|d| d.figures.iter()) {
+        if let Some(name) = &figure.claimed_by {
+            written
+                .entry(name_key(name))
+                .or_insert_with(|| name.trim().to_owned());
+        }
+    }
+
+    type Key = (String, Option<String>);
+    let mut groups: BTreeMap<Key, HashMap<Claimant, (Figure, When)>> = BTreeMap::new();
+    for d in timeline {
+        let when = d.timeline_key();
+        for figure in &d.figures {
+            let claimant = figure.claimed_by.as_deref().map(name_key);
+            let claims = groups
+                .entry((figure.metric.clone(), figure.place.clone()))
+                .or_default();
+            let newer = claims
+                .get(&claimant)
+                .is_none_or(|(_, from)| !is_later(*from, when));
+            if newer {
+                let mut claim = figure.clone();
+                claim.claimed_by = claimant.as_ref().and_then(|k| written.get(k).cloned());
+                claims.insert(claimant, (claim, when));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((metric, place), claims)| {
+            let mut claims: Vec<(Figure, When)> = claims.into_values().collect();
+            claims.sort_by_key(|(_, when)| std::cmp::Reverse(*when));
+            let claims: Vec<Figure> = claims.into_iter().map(|(figure, _)| figure).collect();
+            let agreed = common_interval(claims.iter().map(Interval::of));
+            FigureClaims {
+                metric,
+                place,
+                disputed: agreed.is_none(),
+                agreed_low: agreed.and_then(|i| i.low.map(|b| b.value)),
+                agreed_high: agreed.and_then(|i| i.high.map(|b| b.value)),
+                claims,
+            }
+        })
+        .collect()
+}
+
+/// One end of an interval: its value, and whether the value itself is in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    pub value: f64,
+    pub closed: bool,
+}
+
+impl Bound {
+    fn closed(value: f64) -> Bound {
+        Bound {
+            value,
+            closed: true,
+        }
+    }
+    fn open(value: f64) -> Bound {
+        Bound {
+            value,
+            closed: false,
+        }
+    }
+}
+
+/// The values a figure admits; a missing end is unbounded on that side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub low: Option<Bound>,
+    pub high: Option<Bound>,
+}
+
+impl Interval {
+    /// The interval a figure states (DESIGN §9): its range when it gives
+    /// one, otherwise what its qualifier says of its value.
+    pub fn of(figure: &Figure) -> Interval {
+        if figure.low.is_some() || figure.high.is_some() {
+            return Interval {
+                low: figure.low.map(Bound::closed),
+                high: figure.high.map(Bound::closed),
+            };
+        }
+        let v = figure.value;
+        let (low, high) = match figure.qualifier {
+            FigureQualifier::Exact => (Some(Bound::closed(v)), Some(Bound::closed(v))),
+            FigureQualifier::AtLeast => (Some(Bound::closed(v)), None),
+            FigureQualifier::MoreThan => (Some(Bound::open(v)), None),
+            FigureQualifier::UpTo => (None, Some(Bound::closed(v))),
+            FigureQualifier::FewerThan => (None, Some(Bound::open(v))),
+            FigureQualifier::About => {
+                let margin = 0.1 * v.abs();
+                (
+                    Some(Bound::closed(v - margin)),
+                    Some(Bound::closed(v + margin)),
+                )
+            }
+        };
+        Interval { low, high }
+    }
+
+    fn is_empty(&self) -> bool {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => {
+                low.value > high.value || (low.value == high.value && !(low.closed && high.closed))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The tighter of two lower ends (`upper` false) or upper ends: the greater
+/// lower or the smaller upper; at equal values, an open end excludes more.
+fn tighter(a: Option<Bound>, b: Option<Bound>, upper: bool) -> Option<Bound> {
+    match (a, b) {
+        (None, other) | (other, None) => other,
+        (Some(a), Some(b)) if a.value == b.value => Some(Bound {
+            value: a.value,
+            closed: a.closed && b.closed,
+        }),
+        (Some(a), Some(b)) => Some(if (a.value > b.value) != upper { a } else { b }),
+    }
+}
+
+/// The values every interval admits, or `None` when no value is admitted
+/// by all of them.
+pub fn common_interval(intervals: impl IntoIterator<Item = Interval>) -> Option<Interval> {
+    let common = intervals.into_iter().fold(
+        Interval {
+            low: None,
+            high: None,
+        },
+        |acc, i| Interval {
+            low: tighter(acc.low, i.low, false),
+            high: tighter(acc.high, i.high, true),
+        },
+    );
+    (!common.is_empty()).then_some(common)
 }
