@@ -52,7 +52,9 @@ async fn main() -> anyhow::Result<()> {
     let duration = Duration::from_secs(seconds);
     let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
     common::create_raw_table(&url).await?;
-    let token = store.create_token("bench").await?;
+    let token = store
+        .create_token("bench", storyline::store::Scope::Write)
+        .await?;
     storyline::exchange::load_demo(&store).await?;
     store.close().await;
 

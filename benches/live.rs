@@ -47,7 +47,9 @@ async fn main() -> anyhow::Result<()> {
     let story_count: usize = common::env_number("BENCH_STORIES", 100).max(1);
     let whole_feed = common::env_number("BENCH_WHOLE_FEED", 0u8) == 1;
     let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
-    let token = store.create_token("bench").await?;
+    let token = store
+        .create_token("bench", storyline::store::Scope::Write)
+        .await?;
     store.close().await;
 
     let server = common::start_server(env!("CARGO_BIN_EXE_storyline"), &url, LISTEN).await?;

@@ -34,6 +34,8 @@ fn opening(story: StoryId) -> NewEvent {
             title: "Bench story".into(),
             summary: Some("A generated story".into()),
             topics: vec!["bench".into()],
+            visibility: None,
+            embargo_until: None,
         }),
         None,
     )

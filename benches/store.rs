@@ -146,6 +146,8 @@ async fn storyline_events_per_second(
                     title: "Bench story".into(),
                     summary: None,
                     topics: vec![],
+                    visibility: None,
+                    embargo_until: None,
                 });
                 let opened = store
                     .append(

@@ -231,6 +231,7 @@ async fn demo_leaves_the_search_index_current_without_a_server(
         status: None,
         search: Some("bomb".into()),
         actor: Some("john kirby".into()),
+        public_only: false,
     };
     assert_eq!(store.count_stories(&filter).await.unwrap(), 1);
 }

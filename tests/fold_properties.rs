@@ -1,6 +1,7 @@
-//! Property: for random valid event sequences, the inline snapshot, a fresh
-//! fold, a rebuild and state_at without a cut agree; and state_at as known
-//! when event k was recorded equals the fold of the first k events.
+//! Property: for random valid event sequences (verdicts, claimed figures
+//! and visibility changes among them), the inline snapshot, a fresh fold, a
+//! rebuild and state_at without a cut agree; and state_at as known when
+//! event k was recorded equals the fold of the first k events.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -9,6 +10,7 @@ use sqlx::postgres::PgPoolOptions;
 use storyline::domain::events::*;
 use storyline::domain::model::{
     ActorKind, ActorRef, FigureInput, FigureQualifier, StanceInput, StancePosition, StoryStatus,
+    StoryVisibility, VerificationStatus,
 };
 use storyline::domain::replay::{fold_known, state_at};
 use storyline::domain::view::story_state;
@@ -23,8 +25,9 @@ enum Step {
     Report {
         day: i64,
         actors: Vec<usize>,
-        killed: Option<u32>,
+        killed: Option<Claim>,
         stance: bool,
+        verdict: Option<usize>,
     },
     Correct {
         pick: usize,
@@ -35,6 +38,56 @@ enum Step {
         pick: usize,
     },
     Status(u8),
+    Verify {
+        pick: usize,
+        verdict: usize,
+        note: bool,
+    },
+    Visibility {
+        internal: bool,
+        embargo_days: Option<i64>,
+    },
+}
+
+/// A generated "killed" figure: value, qualifier, claimant, range.
+#[derive(Debug, Clone)]
+struct Claim {
+    value: u32,
+    qualifier: usize,
+    claimant: Option<usize>,
+    spread: Option<u32>,
+}
+
+const QUALIFIERS: [FigureQualifier; 6] = [
+    FigureQualifier::Exact,
+    FigureQualifier::AtLeast,
+    FigureQualifier::MoreThan,
+    FigureQualifier::About,
+    FigureQualifier::UpTo,
+    FigureQualifier::FewerThan,
+];
+const CLAIMANTS: [&str; 3] = ["Police", "POLICE ", "Hospital"];
+const VERDICTS: [VerificationStatus; 5] = [
+    VerificationStatus::Unverified,
+    VerificationStatus::Corroborated,
+    VerificationStatus::Confirmed,
+    VerificationStatus::Disputed,
+    VerificationStatus::False,
+];
+
+fn claim() -> impl Strategy<Value = Claim> {
+    (
+        0u32..50,
+        0..QUALIFIERS.len(),
+        prop::option::of(0..CLAIMANTS.len()),
+        prop::option::of(0u32..5),
+    )
+        .prop_map(|(value, qualifier, claimant, spread)| Claim {
+            value,
+            qualifier,
+            claimant,
+            spread,
+        })
 }
 
 const NAMES: [&str; 4] = ["Taliban", "TALIBAN", "Turkey", "United States"];
@@ -42,8 +95,15 @@ const NAMES: [&str; 4] = ["Taliban", "TALIBAN", "Turkey", "United States"];
 fn step() -> impl Strategy<Value = Step> {
     let actors = prop::collection::vec(0..NAMES.len(), 0..3);
     prop_oneof![
-        4 => (0i64..40, actors.clone(), prop::option::of(0u32..50), any::<bool>())
-            .prop_map(|(day, actors, killed, stance)| Step::Report { day, actors, killed, stance }),
+        4 => (0i64..40, actors.clone(), prop::option::of(claim()), any::<bool>(),
+              prop::option::of(0..VERDICTS.len()))
+            .prop_map(|(day, actors, killed, stance, verdict)| Step::Report {
+                day, actors, killed, stance, verdict
+            }),
+        2 => (any::<usize>(), 0..VERDICTS.len(), any::<bool>())
+            .prop_map(|(pick, verdict, note)| Step::Verify { pick, verdict, note }),
+        1 => (any::<bool>(), prop::option::of(-5i64..5))
+            .prop_map(|(internal, embargo_days)| Step::Visibility { internal, embargo_days }),
         2 => (any::<usize>(), prop::option::of(0i64..40), prop::option::of(actors))
             .prop_map(|(pick, day, actors)| Step::Correct { pick, day, actors }),
         1 => any::<usize>().prop_map(|pick| Step::Retract { pick }),
@@ -75,6 +135,8 @@ fn events_of(slug: &str, steps: &[Step]) -> Vec<(StoryEvent, Option<DateTime<Utc
         title: "Generated".into(),
         summary: None,
         topics: vec![],
+        visibility: None,
+        embargo_until: None,
     });
     let mut events = vec![(opened, None)];
     let mut live: Vec<(Uuid, DateTime<Utc>)> = Vec::new();
@@ -85,6 +147,7 @@ fn events_of(slug: &str, steps: &[Step]) -> Vec<(StoryEvent, Option<DateTime<Utc
                 actors,
                 killed,
                 stance,
+                verdict,
             } => {
                 let id = Uuid::now_v7();
                 let event = DevelopmentReported {
@@ -99,12 +162,15 @@ fn events_of(slug: &str, steps: &[Step]) -> Vec<(StoryEvent, Option<DateTime<Utc
                     quotes: vec![],
                     figures: killed
                         .iter()
-                        .map(|&k| FigureInput {
+                        .map(|k| FigureInput {
                             metric: "killed".into(),
-                            value: k as f64,
-                            qualifier: FigureQualifier::AtLeast,
+                            value: k.value as f64,
+                            qualifier: QUALIFIERS[k.qualifier],
                             unit: None,
                             place: Some("Kabul".into()),
+                            claimed_by: k.claimant.map(|c| CLAIMANTS[c].trim().into()),
+                            low: k.spread.map(|s| k.value.saturating_sub(s) as f64),
+                            high: k.spread.map(|s| (k.value + s) as f64),
                         })
                         .collect(),
                     stances: if *stance {
@@ -119,6 +185,7 @@ fn events_of(slug: &str, steps: &[Step]) -> Vec<(StoryEvent, Option<DateTime<Utc
                     },
                     sources: vec![],
                     tags: vec![],
+                    verification: verdict.map(|v| VERDICTS[v]),
                 };
                 live.push((id, day(*d)));
                 events.push((StoryEvent::DevelopmentReported(event), Some(day(*d))));
@@ -170,6 +237,38 @@ fn events_of(slug: &str, steps: &[Step]) -> Vec<(StoryEvent, Option<DateTime<Utc
                     }),
                     None,
                 ));
+            }
+            Step::Verify {
+                pick,
+                verdict,
+                note,
+            } if !live.is_empty() => {
+                let (id, occurred) = live[pick % live.len()];
+                let event = DevelopmentVerificationChanged {
+                    schema_version: 1,
+                    development_id: id,
+                    status: VERDICTS[*verdict],
+                    note: note.then(|| format!("verdict {}", events.len())),
+                };
+                events.push((
+                    StoryEvent::DevelopmentVerificationChanged(event),
+                    Some(occurred),
+                ));
+            }
+            Step::Visibility {
+                internal,
+                embargo_days,
+            } => {
+                let event = StoryVisibilityChanged {
+                    schema_version: 1,
+                    visibility: if *internal {
+                        StoryVisibility::Internal
+                    } else {
+                        StoryVisibility::Public
+                    },
+                    embargo_until: embargo_days.map(|d| day(d * 400)),
+                };
+                events.push((StoryEvent::StoryVisibilityChanged(event), None));
             }
             _ => {}
         }

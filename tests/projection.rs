@@ -170,6 +170,8 @@ async fn the_append_itself_refuses_events_that_break_the_fold_rules(pool: sqlx::
         title: "t".into(),
         summary: None,
         topics: vec![],
+        visibility: None,
+        embargo_until: None,
     });
     let reopened = append(&store, story, reopen).await;
     assert!(matches!(
@@ -451,6 +453,7 @@ async fn found(store: &Store, search: Option<&str>, actor: Option<&str>) -> usiz
         status: None,
         search: search.map(str::to_owned),
         actor: actor.map(str::to_owned),
+        public_only: false,
     };
     store.count_stories(&filter).await.unwrap() as usize
 }

@@ -10,7 +10,10 @@ use storyline::store::{EventMetadata, NewEvent, Store, StoreError, TokenError};
 #[sqlx::test]
 async fn a_created_token_authenticates_as_its_name_until_revoked(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool.clone());
-    let token = store.create_token("  desk ").await.unwrap();
+    let token = store
+        .create_token("  desk ", storyline::store::Scope::Write)
+        .await
+        .unwrap();
     let principal = store
         .authenticate(&token)
         .await
@@ -25,7 +28,10 @@ async fn a_created_token_authenticates_as_its_name_until_revoked(pool: sqlx::PgP
 #[sqlx::test]
 async fn the_raw_token_is_stored_nowhere(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool.clone());
-    let token = store.create_token("desk").await.unwrap();
+    let token = store
+        .create_token("desk", storyline::store::Scope::Write)
+        .await
+        .unwrap();
     let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ',') FROM tokens t")
         .fetch_one(&pool)
         .await
@@ -36,13 +42,21 @@ async fn the_raw_token_is_stored_nowhere(pool: sqlx::PgPool) {
 #[sqlx::test]
 async fn names_are_unique_among_live_tokens_and_reusable_after_revocation(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool);
-    store.create_token("desk").await.unwrap();
+    store
+        .create_token("desk", storyline::store::Scope::Write)
+        .await
+        .unwrap();
     assert!(matches!(
-        store.create_token("desk").await,
+        store
+            .create_token("desk", storyline::store::Scope::Write)
+            .await,
         Err(TokenError::NameTaken(_))
     ));
     store.revoke_token("desk").await.unwrap();
-    let again = store.create_token("desk").await.unwrap();
+    let again = store
+        .create_token("desk", storyline::store::Scope::Write)
+        .await
+        .unwrap();
     assert!(store.authenticate(&again).await.unwrap().is_some());
 }
 
@@ -55,7 +69,9 @@ async fn unknown_tokens_and_names_are_refused(pool: sqlx::PgPool) {
         Err(TokenError::UnknownName(_))
     ));
     assert!(matches!(
-        store.create_token("   ").await,
+        store
+            .create_token("   ", storyline::store::Scope::Write)
+            .await,
         Err(TokenError::EmptyName)
     ));
 }
@@ -66,7 +82,10 @@ async fn appends_with_a_token_revoked_after_it_was_seen_are_refused_and_write_no
 ) {
     let store = Store::from_pool(pool);
     let story = common::opened_story(&store).await;
-    let token = store.create_token("desk").await.unwrap();
+    let token = store
+        .create_token("desk", storyline::store::Scope::Write)
+        .await
+        .unwrap();
     let credential = store.credential(&token).await.unwrap().expect("live");
     assert_eq!(credential.principal.name, "desk");
     let by_desk = EventMetadata::by("desk");

@@ -32,6 +32,9 @@ use crate::domain::{EventId, Position, StoryId, Version};
 pub struct FeedFilter {
     pub story: Option<StoryId>,
     pub types: Option<Vec<EventType>>,
+    /// Only events of stories readable without a token (DESIGN §10),
+    /// decided by the database when read and by the live reader when sent.
+    pub public_only: bool,
 }
 
 impl FeedFilter {
@@ -44,14 +47,16 @@ impl FeedFilter {
     pub fn story(story: StoryId) -> FeedFilter {
         FeedFilter {
             story: Some(story),
-            types: None,
+            ..FeedFilter::default()
         }
     }
 
-    /// Whether `event` passes the filter: what [`Store::read_feed`]'s
-    /// conditions select, for events that arrive without a query (live).
-    pub fn admits(&self, event: &RecordedEvent) -> bool {
-        self.story.is_none_or(|story| story == event.story_id)
+    /// Whether `event`, of a story that is (or is not) `public` now,
+    /// passes the filter: what [`Store::read_feed`]'s conditions select, for
+    /// events that arrive without a query (live).
+    pub fn admits(&self, event: &RecordedEvent, public: bool) -> bool {
+        (public || !self.public_only)
+            && self.story.is_none_or(|story| story == event.story_id)
             && self
                 .types
                 .as_ref()
@@ -183,6 +188,7 @@ impl Store {
         if let Some(story) = filter.story {
             query = query.bind(story.0);
         }
+        query = query.bind(filter.public_only);
         recorded(query.fetch_all(&self.pool).await?)
     }
 
@@ -191,9 +197,23 @@ impl Store {
         let count: i64 = sqlx::query_scalar(sql!("read/feed_count"))
             .bind(filter.story.map(|s| s.0))
             .bind(type_names(filter.types.as_deref()))
+            .bind(filter.public_only)
             .fetch_one(&self.pool)
             .await?;
         Ok(count)
+    }
+
+    /// Which of `stories` are readable without a token now.
+    pub async fn public_stories(
+        &self,
+        stories: &[StoryId],
+    ) -> Result<std::collections::HashSet<StoryId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = stories.iter().map(|s| s.0).collect();
+        let public: Vec<uuid::Uuid> = sqlx::query_scalar(sql!("read/public_stories"))
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(public.into_iter().map(StoryId).collect())
     }
 
     /// One page of a story's history in version order: up to `limit`

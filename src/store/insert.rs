@@ -31,6 +31,10 @@ fn append_one_sql(event_type: EventType) -> &'static str {
         EventType::DevelopmentCorrected => sql!("append/development_corrected"),
         EventType::DevelopmentRetracted => sql!("append/development_retracted"),
         EventType::StoryStatusChanged => sql!("append/story_status_changed"),
+        EventType::DevelopmentVerificationChanged => {
+            sql!("append/development_verification_changed")
+        }
+        EventType::StoryVisibilityChanged => sql!("append/story_visibility_changed"),
     }
 }
 
@@ -110,7 +114,9 @@ impl Store {
             EventType::StoryOpened
             | EventType::DevelopmentReported
             | EventType::DevelopmentRetracted
-            | EventType::StoryStatusChanged => statement.fetch_all(&self.pool).await,
+            | EventType::StoryStatusChanged
+            | EventType::DevelopmentVerificationChanged
+            | EventType::StoryVisibilityChanged => statement.fetch_all(&self.pool).await,
             EventType::DevelopmentCorrected => {
                 // A correction re-analyses its development once the
                 // statement has merged it: one transaction around both.

@@ -23,7 +23,7 @@ use tokio::sync::{broadcast, watch};
 use super::feed::FeedFilter;
 use super::notify::EVENTS_CHANNEL;
 use super::{RecordedEvent, Store, StoreError};
-use crate::domain::Position;
+use crate::domain::{Position, StoryId};
 
 /// Events the ring holds: how far a subscriber may fall behind.
 pub const LIVE_BUFFER: usize = 4096;
@@ -53,14 +53,23 @@ struct Inner {
 /// The running reader: its ring and the last position it has sent.
 #[derive(Clone)]
 struct Reader {
-    ring: broadcast::Sender<Arc<RecordedEvent>>,
+    ring: broadcast::Sender<LiveEvent>,
     head: Arc<AtomicI64>,
+}
+
+/// An event as the reader sent it, with whether its story was readable
+/// without a token when the reader read it (DESIGN §10: a story that turns
+/// PUBLIC flows to anonymous subscribers from then on).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    pub event: Arc<RecordedEvent>,
+    pub public: bool,
 }
 
 /// What a live subscriber gets next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveItem {
-    Event(Arc<RecordedEvent>),
+    Event(LiveEvent),
     /// The subscriber fell more than [`LIVE_BUFFER`] events behind; it must
     /// resubscribe after the last position it received.
     FellBehind,
@@ -69,7 +78,7 @@ pub enum LiveItem {
 /// One subscriber: the ring from the moment it subscribed, and where the
 /// reader stood then.
 pub struct LiveSubscription {
-    ring: broadcast::Receiver<Arc<RecordedEvent>>,
+    ring: broadcast::Receiver<LiveEvent>,
     /// Every event at or below it had been sent on the ring before this
     /// subscription existed; every later one will be on its receiver.
     pub head_at_start: Position,
@@ -203,13 +212,13 @@ async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reade
     loop {
         loop {
             let after = Position(reader.head.load(Ordering::SeqCst));
-            match store.read_feed(after, READ_BATCH, &all).await {
+            match read_with_visibility(&store, after, &all).await {
                 Ok(events) => {
                     let complete = events.len() < READ_BATCH as usize;
                     for event in events {
-                        reader.head.store(event.position.0, Ordering::SeqCst);
+                        reader.head.store(event.event.position.0, Ordering::SeqCst);
                         // No receiver: nobody to tell; checked below.
-                        let _ = reader.ring.send(Arc::new(event));
+                        let _ = reader.ring.send(event);
                     }
                     if complete {
                         break;
@@ -240,6 +249,30 @@ async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reade
             () = stopping(&mut shutdown) => return,
         }
     }
+}
+
+/// The next batch of the feed after `after`, each event marked with whether
+/// its story is readable without a token now.
+async fn read_with_visibility(
+    store: &Store,
+    after: Position,
+    all: &FeedFilter,
+) -> Result<Vec<LiveEvent>, StoreError> {
+    let events = store.read_feed(after, READ_BATCH, all).await?;
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stories: Vec<StoryId> = events.iter().map(|e| e.story_id).collect();
+    stories.sort_unstable();
+    stories.dedup();
+    let public = store.public_stories(&stories).await?;
+    Ok(events
+        .into_iter()
+        .map(|event| LiveEvent {
+            public: public.contains(&event.story_id),
+            event: Arc::new(event),
+        })
+        .collect())
 }
 
 /// Resolves once the server starts shutting down.

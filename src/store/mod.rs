@@ -46,12 +46,12 @@ use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
-pub use live::{LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
+pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
 pub use search::SearchDifference;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
-pub use tokens::{Credential, Principal, TokenDigest, TokenError};
+pub use tokens::{Credential, Principal, Scope, TokenDigest, TokenError, TokenListing};
 
 /// The default database of the server and the CLI.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline";

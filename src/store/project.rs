@@ -55,6 +55,20 @@ pub(super) async fn project(
                     .fetch_one(&mut *conn)
                     .await?
             }
+            EventType::DevelopmentVerificationChanged => {
+                bind_event(
+                    sql!("project/development_verification_changed"),
+                    story,
+                    first,
+                )
+                .fetch_one(&mut *conn)
+                .await?
+            }
+            EventType::StoryVisibilityChanged => {
+                bind_event(sql!("project/story_visibility_changed"), story, first)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
         };
         if projected != run.len() as i64 {
             return Ok(false);

@@ -57,15 +57,17 @@ impl Store {
 
 /// The set-based statement that projects every event of a type at once,
 /// if the type has one of its own. Run in the order of [`EventType::ALL`]:
-/// stories first, then developments, their corrections, their retractions.
+/// stories first, then developments, their corrections, their retractions,
+/// their verdicts.
 fn rebuild_stage(event_type: EventType) -> Option<&'static str> {
     match event_type {
         EventType::StoryOpened => Some(sql!("rebuild/stories")),
         EventType::DevelopmentReported => Some(sql!("rebuild/developments")),
         EventType::DevelopmentCorrected => Some(sql!("rebuild/corrections")),
         EventType::DevelopmentRetracted => Some(sql!("rebuild/retractions")),
-        // The stories stage writes each story's latest status.
-        EventType::StoryStatusChanged => None,
+        EventType::DevelopmentVerificationChanged => Some(sql!("rebuild/verifications")),
+        // The stories stage writes each story's latest status and visibility.
+        EventType::StoryStatusChanged | EventType::StoryVisibilityChanged => None,
     }
 }
 

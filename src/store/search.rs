@@ -31,7 +31,9 @@ pub(super) fn document_of(event: &NewEvent) -> Option<SearchDocument> {
         // once the append has merged it (`reindex_corrected`).
         EventType::DevelopmentCorrected
         | EventType::DevelopmentRetracted
-        | EventType::StoryStatusChanged => None,
+        | EventType::StoryStatusChanged
+        | EventType::DevelopmentVerificationChanged
+        | EventType::StoryVisibilityChanged => None,
     }
 }
 

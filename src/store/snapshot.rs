@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{Store, StoreError};
 use crate::domain::events::{DecodeError, DevelopmentReported};
 use crate::domain::fold::{DevelopmentRecord, RetractedRecord, StoryFold};
-use crate::domain::model::StoryStatus;
+use crate::domain::model::{StoryStatus, StoryVisibility};
 use crate::domain::{StoryId, Version};
 
 #[derive(sqlx::FromRow)]
@@ -24,6 +24,8 @@ struct StoryRow {
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    visibility: String,
+    embargo_until: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -37,6 +39,9 @@ struct DevelopmentRow {
     corrected_in_versions: Vec<i32>,
     retracted_in_version: Option<i32>,
     retraction_reason: Option<String>,
+    reported_at: DateTime<Utc>,
+    /// As text: parsed straight into the verdicts.
+    verifications: String,
 }
 
 impl Store {
@@ -95,12 +100,16 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 fn fold_from_rows(header: StoryRow, rows: Vec<DevelopmentRow>) -> Result<StoryFold, StoreError> {
     let status: StoryStatus =
         serde_json::from_value(serde_json::Value::String(header.status)).map_err(corrupt)?;
+    let visibility: StoryVisibility =
+        serde_json::from_value(serde_json::Value::String(header.visibility)).map_err(corrupt)?;
     let mut fold = StoryFold::empty(StoryId(header.story_id));
     fold.slug = header.slug;
     fold.title = header.title;
     fold.summary = header.summary;
     fold.topics = serde_json::from_value(header.topics).map_err(corrupt)?;
     fold.status = status;
+    fold.visibility = visibility;
+    fold.embargo_until = header.embargo_until;
     fold.version = Version(header.version);
     fold.opened_at = Some(header.created_at);
     fold.updated_at = Some(header.updated_at);
@@ -145,6 +154,8 @@ impl DevelopmentRow {
                 .into_iter()
                 .map(Version)
                 .collect(),
+            reported_at: self.reported_at,
+            verification_history: serde_json::from_str(&self.verifications).map_err(corrupt)?,
         };
         fold.developments.insert(record.id, record);
         Ok(())

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
-use crate::domain::model::StoryStatus;
+use crate::domain::fold::effective_visibility;
+use crate::domain::model::{StoryStatus, StoryVisibility};
 use crate::domain::search::{actor_query, search_query, QueryError, SearchQuery};
 use crate::domain::{StoryId, Version};
 
@@ -16,6 +17,16 @@ pub struct StoryHeader {
     pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// As set; [`StoryHeader::visibility_at`] says what is in force.
+    pub visibility: StoryVisibility,
+    pub embargo_until: Option<DateTime<Utc>>,
+}
+
+impl StoryHeader {
+    /// The visibility in force at `now` (an embargo lifts itself).
+    pub fn visibility_at(&self, now: DateTime<Utc>) -> StoryVisibility {
+        effective_visibility(self.visibility, self.embargo_until, now)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -25,6 +36,8 @@ struct HeaderRow {
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    visibility: String,
+    embargo_until: Option<DateTime<Utc>>,
 }
 
 impl From<HeaderRow> for StoryHeader {
@@ -35,6 +48,13 @@ impl From<HeaderRow> for StoryHeader {
             version: Version(row.version),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            // A value this code does not know hides the story rather than
+            // showing it.
+            visibility: match row.visibility.as_str() {
+                "PUBLIC" => StoryVisibility::Public,
+                _ => StoryVisibility::Internal,
+            },
+            embargo_until: row.embargo_until,
         }
     }
 }
@@ -47,6 +67,9 @@ pub struct StoryFilter {
     pub search: Option<String>,
     /// An actor's name, matched case-insensitively.
     pub actor: Option<String>,
+    /// Only stories readable without a token (DESIGN §10), filtered by the
+    /// database so that pages stay full and counts true.
+    pub public_only: bool,
 }
 
 /// A place in the story list: the story's (updated_at, id); the list goes
@@ -167,6 +190,7 @@ impl Store {
         for query in words {
             list = list.bind(query);
         }
+        list = list.bind(filter.public_only);
         let rows = list.fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(StoryHeader::from).collect())
     }
@@ -192,6 +216,7 @@ impl Store {
         for query in words {
             count = count.bind(query);
         }
+        count = count.bind(filter.public_only);
         Ok(count.fetch_one(&self.pool).await?)
     }
 }

@@ -28,6 +28,54 @@ const KNOWN_TOKENS: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub name: String,
+    pub scope: Scope,
+}
+
+/// What a token may do (DESIGN §10): `Read` queries and subscribes;
+/// `Write` may also append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Scope {
+    Read,
+    #[default]
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    /// The scope stored as `text`; anything unknown grants the least.
+    fn from_stored(text: &str) -> Scope {
+        match text {
+            "write" => Scope::Write,
+            _ => Scope::Read,
+        }
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = TokenError;
+
+    fn from_str(text: &str) -> Result<Scope, TokenError> {
+        match text.trim() {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            other => Err(TokenError::UnknownScope(other.to_owned())),
+        }
+    }
+}
+
+/// A token as `storyline token list` shows it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenListing {
+    pub name: String,
+    pub scope: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The stored form of a token: its SHA-256 digest.
@@ -55,7 +103,7 @@ pub struct Credential {
 /// Names of tokens seen live, by digest. A revoked token may stay here:
 /// every append re-checks liveness in SQL.
 #[derive(Clone)]
-pub(super) struct KnownTokens(Arc<Mutex<LruCache<TokenDigest, String>>>);
+pub(super) struct KnownTokens(Arc<Mutex<LruCache<TokenDigest, Principal>>>);
 
 impl KnownTokens {
     pub(super) fn new() -> KnownTokens {
@@ -63,7 +111,7 @@ impl KnownTokens {
         KnownTokens(Arc::new(Mutex::new(LruCache::new(capacity))))
     }
 
-    fn name_of(&self, digest: &TokenDigest) -> Option<String> {
+    fn principal_of(&self, digest: &TokenDigest) -> Option<Principal> {
         let mut known = self
             .0
             .lock()
@@ -71,12 +119,12 @@ impl KnownTokens {
         known.get(digest).cloned()
     }
 
-    fn remember(&self, digest: TokenDigest, name: &str) {
+    fn remember(&self, digest: TokenDigest, principal: &Principal) {
         let mut known = self
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        known.put(digest, name.to_owned());
+        known.put(digest, principal.clone());
     }
 }
 
@@ -88,6 +136,8 @@ pub enum TokenError {
     NameTaken(String),
     #[error("no live token is named {0:?}")]
     UnknownName(String),
+    #[error("unknown scope {0:?}; the scopes are read and write")]
+    UnknownScope(String),
     #[error("could not draw random bytes: {0}")]
     Randomness(String),
     #[error(transparent)]
@@ -102,7 +152,7 @@ impl From<sqlx::Error> for TokenError {
 
 impl Store {
     /// Creates a token named `name` and returns it; it is shown only here.
-    pub async fn create_token(&self, name: &str) -> Result<String, TokenError> {
+    pub async fn create_token(&self, name: &str, scope: Scope) -> Result<String, TokenError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(TokenError::EmptyName);
@@ -112,6 +162,7 @@ impl Store {
             .bind(Uuid::now_v7())
             .bind(name)
             .bind(TokenDigest::of(&token).as_bytes())
+            .bind(scope.as_str())
             .execute(&self.pool)
             .await;
         match inserted {
@@ -136,14 +187,22 @@ impl Store {
         Ok(())
     }
 
+    /// Every token, newest first, as `storyline token list` shows them.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenListing>, StoreError> {
+        Ok(sqlx::query_as(sql!("tokens/list"))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The principal behind a live token, or `None` for an unknown or revoked
-    /// one.
+    /// one. Asks the database every time: a request carrying a token is
+    /// refused as soon as it is revoked.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>, StoreError> {
         let digest = TokenDigest::of(token);
-        Ok(self.live_token_name(&digest).await?.map(|name| {
-            self.known_tokens.remember(digest, &name);
-            Principal { name }
-        }))
+        Ok(self
+            .live_principal(&digest)
+            .await?
+            .inspect(|principal| self.known_tokens.remember(digest, principal)))
     }
 
     /// A credential for appending with `token`, or `None` for a token that
@@ -151,14 +210,21 @@ impl Store {
     /// live before: [`Store::append_as`] checks it is still live.
     pub async fn credential(&self, token: &str) -> Result<Option<Credential>, StoreError> {
         let digest = TokenDigest::of(token);
-        let name = match self.known_tokens.name_of(&digest) {
-            Some(name) => Some(name),
-            None => self.authenticate(token).await?.map(|p| p.name),
+        let principal = match self.known_tokens.principal_of(&digest) {
+            Some(principal) => Some(principal),
+            None => self.authenticate(token).await?,
         };
-        Ok(name.map(|name| Credential {
-            principal: Principal { name },
-            digest,
-        }))
+        Ok(principal.map(|principal| Credential { principal, digest }))
+    }
+
+    /// A credential for `token` if it is live now (checked in the
+    /// database), or `None`.
+    pub async fn live_credential(&self, token: &str) -> Result<Option<Credential>, StoreError> {
+        let digest = TokenDigest::of(token);
+        Ok(self
+            .authenticate(token)
+            .await?
+            .map(|principal| Credential { principal, digest }))
     }
 
     /// Whether the credential's token is live now (not revoked since it
@@ -169,14 +235,18 @@ impl Store {
 
     /// Whether the token behind `digest` is live now.
     pub(super) async fn is_live(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
-        Ok(self.live_token_name(digest).await?.is_some())
+        Ok(self.live_principal(digest).await?.is_some())
     }
 
-    async fn live_token_name(&self, digest: &TokenDigest) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(sql!("tokens/live_name"))
+    async fn live_principal(&self, digest: &TokenDigest) -> Result<Option<Principal>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(sql!("tokens/live_name"))
             .bind(digest.as_bytes())
             .fetch_optional(&self.pool)
-            .await?)
+            .await?;
+        Ok(row.map(|(name, scope)| Principal {
+            name,
+            scope: Scope::from_stored(&scope),
+        }))
     }
 }
 

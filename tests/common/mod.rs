@@ -43,6 +43,8 @@ pub fn opening(slug: &str) -> NewEvent {
         title: slug.into(),
         summary: None,
         topics: vec![],
+        visibility: None,
+        embargo_until: None,
     });
     NewEvent::from_event(&event, None)
 }
@@ -145,7 +147,18 @@ impl TestServer {
 
     /// A fresh live token.
     pub async fn token(&self, name: &str) -> String {
-        self.store.create_token(name).await.expect("token created")
+        self.store
+            .create_token(name, storyline::store::Scope::Write)
+            .await
+            .expect("token created")
+    }
+
+    /// A fresh live token of `scope`.
+    pub async fn store_token(&self, name: &str, scope: storyline::store::Scope) -> String {
+        self.store
+            .create_token(name, scope)
+            .await
+            .expect("token created")
     }
 
     pub fn client(&self) -> &reqwest::Client {

@@ -39,6 +39,31 @@ impl Subscriber {
         subscriber
     }
 
+    /// Whether a connection_init with `init` is refused: the socket closes
+    /// (or answers with an error) instead of acknowledging.
+    pub async fn refused(http_url: &str, init: Value) -> bool {
+        let url = format!("{}/graphql", http_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("ws url");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        let init = json!({"type": "connection_init", "payload": init});
+        socket
+            .send(Message::text(init.to_string()))
+            .await
+            .expect("init sent");
+        let mut subscriber = Subscriber { socket };
+        match tokio::time::timeout(std::time::Duration::from_secs(5), subscriber.message()).await {
+            Ok(None) => true,
+            Ok(Some(answer)) => answer["type"] != "connection_ack",
+            Err(_) => false,
+        }
+    }
+
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         let message = json!({"id": id, "type": "subscribe",
                              "payload": {"query": query, "variables": variables}});

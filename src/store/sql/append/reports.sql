@@ -41,9 +41,10 @@ WITH e AS (
     RETURNING id, story_id, version, type, payload, position, occurred_at, recorded_at
 ), projected AS (
     INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
-                                    reported_in_version)
+                                    reported_in_version, reported_at, verifications)
     SELECT story_id, (payload ->> 'developmentId')::uuid, payload,
-           (payload ->> 'occurredAt')::timestamptz, version
+           (payload ->> 'occurredAt')::timestamptz, version, recorded_at,
+           storyline_reported_verdicts(payload, version, recorded_at)
     FROM ins
     RETURNING 1
 ), searched AS (

@@ -6,7 +6,7 @@
 -- $2  payloads      jsonb[]   one element per event
 -- $3  versions      int[]
 -- $4  last_version  int, the run's last
--- $5  recorded_at   timestamptz, the run's last event's
+-- $5  recorded_at   timestamptz, the run's events' (one statement appended them)
 -- $6  searches      text[]    the developments' search documents (tsvector)
 --
 -- Returns the number of development rows written; fewer than the run's
@@ -15,9 +15,10 @@ WITH r AS (
     SELECT * FROM unnest($2::jsonb[], $3::int[], $6::text[]) AS r(payload, version, search)
 ), projected AS (
     INSERT INTO story_developments (story_id, development_id, payload, occurred_at,
-                                    reported_in_version)
+                                    reported_in_version, reported_at, verifications)
     SELECT $1, (r.payload ->> 'developmentId')::uuid, r.payload,
-           (r.payload ->> 'occurredAt')::timestamptz, r.version
+           (r.payload ->> 'occurredAt')::timestamptz, r.version, $5,
+           storyline_reported_verdicts(r.payload, r.version, $5)
     FROM r
     RETURNING 1
 ), searched AS (

@@ -17,10 +17,11 @@ WITH ins AS (
            $6::timestamptz AS recorded_at
 ), projected AS (
     INSERT INTO stories (story_id, slug, title, summary, topics, status, version,
-                         created_at, updated_at)
+                         created_at, updated_at, visibility, embargo_until)
     SELECT story_id, payload ->> 'slug', payload ->> 'title', payload ->> 'summary',
            coalesce(payload -> 'topics', '[]'::jsonb), 'DEVELOPING', version,
-           recorded_at, recorded_at
+           recorded_at, recorded_at, coalesce(payload ->> 'visibility', 'PUBLIC'),
+           (payload ->> 'embargoUntil')::timestamptz
     FROM ins
     RETURNING 1
 ), searched AS (

@@ -8,9 +8,11 @@
 --
 -- $1  status  text
 -- $2  query   text, a tsquery
+-- $3  public_only  boolean; true: only stories readable without a token
 SELECT count(*)
 FROM (SELECT * FROM stories s
       WHERE EXISTS (SELECT 1 FROM story_search d
                     WHERE d.story_id = s.story_id AND d.search @@ $2::tsquery)
       OFFSET 0) AS s
 WHERE s.status = $1
+  AND (NOT $3 OR storyline_is_public(s.visibility, s.embargo_until))

@@ -9,6 +9,7 @@
 -- $1  status  text
 -- $2  search  text, a tsquery
 -- $3  actor   text, a tsquery
+-- $4  public_only  boolean; true: only stories readable without a token
 SELECT count(*)
 FROM (SELECT * FROM stories s
       WHERE EXISTS (SELECT 1 FROM story_search d
@@ -17,3 +18,4 @@ FROM (SELECT * FROM stories s
                     WHERE d.story_id = s.story_id AND d.search @@ $3::tsquery)
       OFFSET 0) AS s
 WHERE s.status = $1
+  AND (NOT $4 OR storyline_is_public(s.visibility, s.embargo_until))

@@ -4,7 +4,10 @@
 -- NULL OR ...) skews a prepared statement's generic plan.
 --
 -- $1  limit  bigint
-SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at
+-- $2  public_only  boolean; true: only stories readable without a token
+SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility,
+       s.embargo_until
 FROM stories s
+WHERE NOT $2 OR storyline_is_public(s.visibility, s.embargo_until)
 ORDER BY s.updated_at DESC, s.story_id DESC
 LIMIT $1

@@ -20,12 +20,15 @@
 -- $3  before_id       uuid
 -- $4  limit           bigint
 -- $5  query           text, a tsquery
-SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at
+-- $6  public_only  boolean; true: only stories readable without a token
+SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility,
+       s.embargo_until
 FROM (SELECT * FROM stories s
       WHERE EXISTS (SELECT 1 FROM story_search d
                     WHERE d.story_id = s.story_id AND d.search @@ $5::tsquery)
       OFFSET 0) AS s
 WHERE ($1::text IS NULL OR s.status = $1)
   AND ($2::timestamptz IS NULL OR (s.updated_at, s.story_id) < ($2, $3))
+  AND (NOT $6 OR storyline_is_public(s.visibility, s.embargo_until))
 ORDER BY s.updated_at DESC, s.story_id DESC
 LIMIT $4

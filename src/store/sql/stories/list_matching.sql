@@ -5,9 +5,12 @@
 --
 -- $1  limit  bigint
 -- $2  query  text, a tsquery
-SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at
+-- $3  public_only  boolean; true: only stories readable without a token
+SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility,
+       s.embargo_until
 FROM stories s
 WHERE EXISTS (SELECT 1 FROM story_search d
               WHERE d.story_id = s.story_id AND d.search @@ $2::tsquery)
+  AND (NOT $3 OR storyline_is_public(s.visibility, s.embargo_until))
 ORDER BY s.updated_at DESC, s.story_id DESC
 LIMIT $1

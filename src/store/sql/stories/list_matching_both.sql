@@ -6,11 +6,14 @@
 -- $1  limit   bigint
 -- $2  search  text, a tsquery
 -- $3  actor   text, a tsquery
-SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at
+-- $4  public_only  boolean; true: only stories readable without a token
+SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility,
+       s.embargo_until
 FROM stories s
 WHERE EXISTS (SELECT 1 FROM story_search d
               WHERE d.story_id = s.story_id AND d.search @@ $2::tsquery)
   AND EXISTS (SELECT 1 FROM story_search d
               WHERE d.story_id = s.story_id AND d.search @@ $3::tsquery)
+  AND (NOT $4 OR storyline_is_public(s.visibility, s.embargo_until))
 ORDER BY s.updated_at DESC, s.story_id DESC
 LIMIT $1

@@ -1,0 +1,34 @@
+-- Adds the verdict of a DevelopmentVerificationChanged event appended by
+-- append/several.sql to its development row, inside its transaction, and
+-- moves the story row on.
+--
+-- $1  story_id     uuid
+-- $2  version      int, the event's
+-- $3  type         text
+-- $4  payload      jsonb
+-- $5  occurred_at  timestamptz
+-- $6  recorded_at  timestamptz
+--
+-- Returns the number of development rows changed: 1, or 0 when the
+-- development is unknown or retracted (the caller then rolls back).
+WITH ins AS (
+    SELECT $1::uuid AS story_id, $2::int AS version, $3::text AS type,
+           $4::jsonb AS payload, $5::timestamptz AS occurred_at,
+           $6::timestamptz AS recorded_at
+), projected AS (
+    UPDATE story_developments d
+    SET verifications = d.verifications
+                        || jsonb_build_array(storyline_verdict(ins.payload, ins.version,
+                                                               ins.recorded_at))
+    FROM ins
+    WHERE d.story_id = ins.story_id
+      AND d.development_id = (ins.payload ->> 'developmentId')::uuid
+      AND d.retracted_in_version IS NULL
+    RETURNING 1
+), header AS (
+    UPDATE stories s
+    SET version = ins.version, updated_at = ins.recorded_at
+    FROM ins WHERE s.story_id = ins.story_id
+    RETURNING 1
+)
+SELECT count(*) FROM projected
