@@ -64,6 +64,8 @@ pub struct AppState {
     pub connections: ConnectionLimits,
     pub schema: StorylineSchema,
     pub metrics: Metrics,
+    /// Every request but health, readiness and metrics needs a live token.
+    pub private: bool,
 }
 
 impl AppState {
@@ -86,13 +88,20 @@ impl AppState {
             connections: ConnectionLimits::default(),
             schema,
             metrics,
+            private: false,
         }
     }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(graphql::graphiql))
+        .route(
+            "/",
+            get(graphql::graphiql).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                graphql::refuse_anonymous_when_private,
+            )),
+        )
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),

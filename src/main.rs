@@ -79,6 +79,10 @@ enum Command {
         /// idle kept-alive connections).
         #[arg(long, env = "STORYLINE_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
         header_timeout_seconds: u64,
+        /// Every request but /healthz, /readyz and /metrics needs a live
+        /// token (reads too).
+        #[arg(long, env = "STORYLINE_PRIVATE")]
+        private: bool,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import { file: PathBuf },
@@ -119,7 +123,13 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// read: query and subscribe; write: also append.
+        #[arg(long, default_value = "write", value_parser = ["read", "write"])]
+        scope: String,
     },
+    /// List every token: name, scope, created and revoked times (never the
+    /// token).
+    List,
     /// Revoke the live token of that name; it fails from the next request on.
     Revoke {
         #[arg(long)]
@@ -214,6 +224,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             request_timeout,
             max_open_connections,
             header_timeout_seconds,
+            private,
         } => {
             if demo {
                 load_demo(store).await?;
@@ -228,6 +239,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                     open: max_open_connections.max(1),
                     header_read: std::time::Duration::from_secs(header_timeout_seconds.max(1)),
                 },
+                private,
                 ..AppState::new(store.clone())
             };
             http::serve(listener, state).await?;
@@ -283,10 +295,10 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             eprintln!("Every snapshot equals the fold of its events.");
         }
         Command::Token {
-            command: TokenCommand::Create { name },
+            command: TokenCommand::Create { name, scope },
         } => {
-            let token = store.create_token(&name).await?;
-            eprintln!("Created token {name:?}. It is shown only now; keep it secret.");
+            let token = store.create_token(&name, scope.parse()?).await?;
+            eprintln!("Created {scope} token {name:?}. It is shown only now; keep it secret.");
             println!("{token}");
         }
         Command::Token {
@@ -294,6 +306,21 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         } => {
             store.revoke_token(&name).await?;
             eprintln!("Revoked token {name:?}.");
+        }
+        Command::Token {
+            command: TokenCommand::List,
+        } => {
+            println!("NAME\tSCOPE\tCREATED\tREVOKED");
+            for token in store.list_tokens().await? {
+                let revoked = token.revoked_at.map(|at| at.to_rfc3339());
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    token.name,
+                    token.scope,
+                    token.created_at.to_rfc3339(),
+                    revoked.as_deref().unwrap_or("-")
+                );
+            }
         }
     }
     Ok(())

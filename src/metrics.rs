@@ -20,6 +20,11 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: String,
 }
@@ -33,6 +38,7 @@ pub struct Metrics {
     appended_events: Counter,
     deduplicated_appends: Counter,
     version_conflicts: Counter,
+    refused: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -77,7 +83,14 @@ impl Metrics {
             "Appends refused because the story was not at the expected version",
             version_conflicts.clone(),
         );
+        let refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "refused_requests",
+            "Requests and sockets refused for access, by reason (UNAUTHENTICATED, FORBIDDEN)",
+            refused.clone(),
+        );
         Metrics {
+            refused,
             registry: Arc::new(registry),
             requests,
             latency,
@@ -109,6 +122,16 @@ impl Metrics {
     /// An append answered from an earlier call with the same event id.
     pub fn record_deduplicated(&self) {
         self.deduplicated_appends.inc();
+    }
+
+    /// A request or socket refused for access; `reason` is the contract's
+    /// code (a bounded set).
+    pub fn record_refused(&self, reason: &str) {
+        self.refused
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// An append refused because the story had moved on.

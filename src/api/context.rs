@@ -12,7 +12,25 @@ use lru::LruCache;
 use super::errors::{ApiError, ApiResult};
 use crate::domain::fold::StoryFold;
 use crate::domain::{StoryId, Version};
-use crate::store::Store;
+use crate::store::{Credential, Store};
+
+/// Who asks: the holder of a token that was live when the request (or the
+/// socket) began, or nobody. The HTTP handler and the socket's
+/// connection_init set it; an unknown or revoked token never gets this far.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer(pub Option<Credential>);
+
+/// The request's viewer; anonymous when none was set.
+pub(super) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer(None);
+    ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// Whether the request may see only PUBLIC stories (DESIGN §10: a live
+/// token of any scope sees everything).
+pub(super) fn public_only(ctx: &Context<'_>) -> bool {
+    viewer(ctx).0.is_none()
+}
 
 /// The store every resolver works on.
 pub(super) fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {

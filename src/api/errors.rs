@@ -13,6 +13,7 @@ use crate::store::{StoreError, TokenError};
 /// The contract's error codes.
 pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const VERSION_CONFLICT: &str = "VERSION_CONFLICT";
@@ -30,6 +31,9 @@ pub const RETRY_AFTER_SECONDS: i32 = 1;
 pub enum ApiError {
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// A live token without the scope the operation needs.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("{0}")]
     BadUserInput(String),
     #[error("{0}")]
@@ -61,6 +65,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated(_) => code::UNAUTHENTICATED,
+            ApiError::Forbidden(_) => code::FORBIDDEN,
             ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::VersionConflict { .. } => code::VERSION_CONFLICT,

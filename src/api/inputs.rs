@@ -60,6 +60,38 @@ pub enum StancePosition {
     Neutral,
 }
 
+/// The desk's verdict on a development. FALSE keeps it on the timeline, flagged, but out of every aggregate.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::model::VerificationStatus")]
+pub enum VerificationStatus {
+    Unverified,
+    Corroborated,
+    Confirmed,
+    Disputed,
+    False,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::model::SourceKind")]
+pub enum SourceKind {
+    Wire,
+    Newspaper,
+    Broadcast,
+    Official,
+    Ngo,
+    Witness,
+    SocialMedia,
+    Other,
+}
+
+/// PUBLIC stories are readable without a token; INTERNAL ones only with a live token.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::model::StoryVisibility")]
+pub enum StoryVisibility {
+    Public,
+    Internal,
+}
+
 #[derive(InputObject)]
 pub struct OpenStoryInput {
     /// Client-chosen id for idempotent retries; generated (UUID v7) when absent.
@@ -68,6 +100,9 @@ pub struct OpenStoryInput {
     pub title: String,
     pub summary: Option<String>,
     pub topics: Option<Vec<String>>,
+    /// PUBLIC when absent.
+    pub visibility: Option<StoryVisibility>,
+    pub embargo_until: Option<DateTime<Utc>>,
 }
 
 #[derive(InputObject)]
@@ -85,6 +120,8 @@ pub struct DevelopmentInput {
     pub stances: Option<Vec<StanceInput>>,
     pub sources: Option<Vec<SourceInput>>,
     pub tags: Option<Vec<String>>,
+    /// UNVERIFIED when absent.
+    pub verification: Option<VerificationStatus>,
 }
 
 /// Fields present replace the development's; lists replace whole lists.
@@ -132,6 +169,9 @@ pub struct FigureInput {
     pub qualifier: Option<FigureQualifier>,
     pub unit: Option<String>,
     pub place: Option<String>,
+    pub claimed_by: Option<String>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
 }
 
 #[derive(InputObject)]
@@ -147,6 +187,7 @@ pub struct SourceInput {
     pub name: String,
     pub url: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
+    pub kind: Option<SourceKind>,
 }
 
 fn each<T, U: From<T>>(items: Option<Vec<T>>) -> Option<Vec<U>> {
@@ -192,6 +233,9 @@ impl From<FigureInput> for model::FigureInput {
             qualifier: f.qualifier.map(Into::into).unwrap_or_default(),
             unit: f.unit,
             place: f.place,
+            claimed_by: f.claimed_by,
+            low: f.low,
+            high: f.high,
         }
     }
 }
@@ -213,6 +257,7 @@ impl From<SourceInput> for model::Source {
             name: s.name,
             url: s.url,
             published_at: s.published_at,
+            kind: s.kind.map(Into::into),
         }
     }
 }
@@ -225,6 +270,8 @@ impl OpenStoryInput {
             title: self.title,
             summary: self.summary,
             topics: self.topics.unwrap_or_default(),
+            visibility: self.visibility.map(Into::into),
+            embargo_until: self.embargo_until,
         }
     }
 }
@@ -243,6 +290,7 @@ impl DevelopmentInput {
             stances: each(self.stances).unwrap_or_default(),
             sources: each(self.sources).unwrap_or_default(),
             tags: self.tags.unwrap_or_default(),
+            verification: self.verification.map(Into::into),
             ..DevelopmentReported::new(
                 self.development_id.unwrap_or(fallback_id),
                 self.headline,

@@ -14,7 +14,8 @@ pub mod types;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 
-pub use mutation::{AppendResult, BearerToken, Mutation};
+pub use context::Viewer;
+pub use mutation::{AppendResult, Mutation};
 pub use query::Query;
 pub use subscription::Subscription;
 

@@ -2,37 +2,38 @@
 //! validates it, and appends it.
 
 use async_graphql::{Context, Object};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::context::store;
+use super::context::{store, viewer};
 use super::errors::{ApiError, ApiResult, TOKEN_NOT_LIVE, UNAVAILABLE_WRITE};
-use super::inputs::{DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus};
+use super::inputs::{
+    DevelopmentInput, DevelopmentPatch, OpenStoryInput, StoryStatus, StoryVisibility,
+    VerificationStatus,
+};
 use super::query::Story;
 use super::types::Event;
 use crate::domain::events::{
-    DevelopmentCorrected, DevelopmentRetracted, StoryEvent, StoryStatusChanged, SCHEMA_VERSION,
+    DevelopmentCorrected, DevelopmentRetracted, DevelopmentVerificationChanged, StoryEvent,
+    StoryStatusChanged, StoryVisibilityChanged, SCHEMA_VERSION,
 };
 use crate::domain::{EventId, StoryId, Version};
 use crate::metrics::Metrics;
-use crate::store::{Credential, EventMetadata, NewEvent, Store};
+use crate::store::{Credential, EventMetadata, NewEvent, Scope, Store};
 
-/// The bearer token of the request, if it carried one.
-#[derive(Debug, Clone, Default)]
-pub struct BearerToken(pub Option<String>);
-
-/// Who is calling: a token seen live, or UNAUTHENTICATED. The append
-/// checks again that it is live.
-async fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
-    let token = ctx
-        .data_opt::<BearerToken>()
-        .and_then(|t| t.0.as_deref())
-        .ok_or(ApiError::Unauthenticated(
-            "mutations need an `Authorization: Bearer <token>` header",
-        ))?;
-    store(ctx)?
-        .credential(token)
-        .await?
-        .ok_or(ApiError::Unauthenticated(TOKEN_NOT_LIVE))
+/// Who is calling: a token seen live with the write scope; UNAUTHENTICATED
+/// without a token, FORBIDDEN with a read token. The append checks again
+/// that it is live.
+fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
+    let credential = viewer(ctx).0.clone().ok_or(ApiError::Unauthenticated(
+        "mutations need an `Authorization: Bearer <token>` header",
+    ))?;
+    match credential.principal.scope {
+        Scope::Write => Ok(credential),
+        Scope::Read => Err(ApiError::Forbidden(
+            "this token has the read scope; mutations need a write token",
+        )),
+    }
 }
 
 /// The error for input the mutation refused before appending: the append
@@ -78,6 +79,9 @@ impl Command {
                 Ok(result) if result.deduplicated => metrics.record_deduplicated(),
                 Ok(result) => metrics.record_appended(result.events.len() as u64),
                 Err(ApiError::VersionConflict { .. }) => metrics.record_version_conflict(),
+                Err(refused @ (ApiError::Unauthenticated(_) | ApiError::Forbidden(_))) => {
+                    metrics.record_refused(refused.code())
+                }
                 Err(_) => {}
             }
         }
@@ -85,7 +89,7 @@ impl Command {
     }
 
     async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
-        let credential = credential(ctx).await?;
+        let credential = credential(ctx)?;
         let store = store(ctx)?;
         let (expected, event) = match checked_input(self.expected_version, self.event) {
             Ok(checked) => checked,
@@ -256,6 +260,57 @@ impl Mutation {
                 schema_version: SCHEMA_VERSION,
                 status: status.into(),
                 reason,
+            }),
+        }
+        .run(ctx)
+        .await
+    }
+
+    /// Appends DevelopmentVerificationChanged. The target must exist and not be retracted.
+    #[allow(clippy::too_many_arguments)]
+    async fn set_verification(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        development_id: Uuid,
+        status: VerificationStatus,
+        note: Option<String>,
+    ) -> ApiResult<AppendResult> {
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id: event_id_or_new(event_id),
+            event: StoryEvent::DevelopmentVerificationChanged(DevelopmentVerificationChanged {
+                schema_version: SCHEMA_VERSION,
+                development_id,
+                status: status.into(),
+                note,
+            }),
+        }
+        .run(ctx)
+        .await
+    }
+
+    /// Appends StoryVisibilityChanged. embargoUntil: the story stays INTERNAL until then, whatever visibility says.
+    async fn set_story_visibility(
+        &self,
+        ctx: &Context<'_>,
+        story_id: Uuid,
+        expected_version: Option<i32>,
+        event_id: Option<Uuid>,
+        visibility: StoryVisibility,
+        embargo_until: Option<DateTime<Utc>>,
+    ) -> ApiResult<AppendResult> {
+        Command {
+            story: StoryId(story_id),
+            expected_version,
+            event_id: event_id_or_new(event_id),
+            event: StoryEvent::StoryVisibilityChanged(StoryVisibilityChanged {
+                schema_version: SCHEMA_VERSION,
+                visibility: visibility.into(),
+                embargo_until,
             }),
         }
         .run(ctx)

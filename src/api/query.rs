@@ -7,12 +7,13 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::connection::{page_cost, Connection, Page, PageArgs, TotalCount};
-use super::context::{current_fold, store};
+use super::context::{current_fold, public_only, store};
 use super::errors::{ApiError, ApiResult};
-use super::inputs::StoryStatus;
+use super::inputs::{StoryStatus, StoryVisibility};
 use super::types::{Event, StoryChanges, StoryState};
 use crate::domain::events::EventType;
 use crate::domain::fold::StoryFold;
+use crate::domain::model;
 use crate::domain::replay::changes;
 use crate::domain::view::story_state;
 use crate::domain::{Position, StoryId, Version};
@@ -55,7 +56,11 @@ impl Query {
             (None, Some(slug)) => store.story_header_by_slug(slug.trim()).await?,
             _ => return Err(ApiError::bad_input("give exactly one of `id` and `slug`")),
         };
-        Ok(header.map(Story::from_header))
+        // Without a token an INTERNAL story does not exist (DESIGN §10).
+        let hidden = |h: &StoryHeader| {
+            public_only(ctx) && h.visibility_at(Utc::now()) != model::StoryVisibility::Public
+        };
+        Ok(header.filter(|h| !hidden(h)).map(Story::from_header))
     }
 
     /// Stories, most recently updated first; search is full-text over titles, summaries and developments.
@@ -77,6 +82,7 @@ impl Query {
             status: status.map(Into::into),
             search: search.filter(|s| !s.trim().is_empty()),
             actor: actor.filter(|a| !a.trim().is_empty()),
+            public_only: public_only(ctx),
         };
         let rows = store
             .list_stories(&filter, paging.after, paging.fetch().limit)
@@ -105,6 +111,7 @@ impl Query {
         let filter = FeedFilter {
             story: story_id.map(StoryId),
             types: event_types(types)?,
+            public_only: public_only(ctx),
         };
         let rows = store
             .read_feed(
@@ -193,6 +200,13 @@ impl Story {
     }
     async fn created_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
         Ok(self.header(ctx).await?.created_at)
+    }
+    /// Visibility in force now: INTERNAL while an embargo runs, whatever was set.
+    async fn visibility(&self, ctx: &Context<'_>) -> ApiResult<StoryVisibility> {
+        Ok(self.header(ctx).await?.visibility_at(Utc::now()).into())
+    }
+    async fn embargo_until(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        Ok(self.header(ctx).await?.embargo_until)
     }
     async fn updated_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
         match self.appended {

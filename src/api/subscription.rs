@@ -15,7 +15,7 @@ use async_graphql::{Context, ErrorExtensions, Subscription as SubscriptionRoot};
 use futures_util::stream::{self, Stream};
 use uuid::Uuid;
 
-use super::context::store;
+use super::context::{public_only, store};
 use super::errors::ApiError;
 use super::types::Event;
 use crate::domain::{Position, StoryId};
@@ -61,6 +61,7 @@ impl Subscription {
             filter: FeedFilter {
                 story: story_id.map(StoryId),
                 types: None,
+                public_only: public_only(ctx),
             },
             live: subscription,
             delivered,
@@ -106,9 +107,10 @@ impl Feed {
                 }
             }
             match self.live.next().await? {
-                LiveItem::Event(event) => {
-                    if event.position > self.delivered && self.filter.admits(&event) {
-                        self.ready.push_back(event);
+                LiveItem::Event(live) => {
+                    let fresh = live.event.position > self.delivered;
+                    if fresh && self.filter.admits(&live.event, live.public) {
+                        self.ready.push_back(live.event);
                     }
                 }
                 LiveItem::FellBehind => {

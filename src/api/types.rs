@@ -7,8 +7,11 @@ use async_graphql::{Json, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::inputs::{ActorKind, FigureQualifier, StancePosition, StoryStatus, TimePrecision};
-use crate::domain::{model, replay, view};
+use super::inputs::{
+    ActorKind, FigureQualifier, SourceKind, StancePosition, StoryStatus, TimePrecision,
+    VerificationStatus,
+};
+use crate::domain::{fold, model, replay, view};
 use crate::store::RecordedEvent;
 
 pub struct StoryState(pub view::StoryState);
@@ -40,9 +43,19 @@ impl StoryState {
     async fn known_at(&self) -> Option<DateTime<Utc>> {
         self.0.known_at
     }
-    /// Timeline: live (not retracted) developments, ascending occurredAt, ties by the version that reported them.
-    async fn developments(&self) -> Vec<Development<'_>> {
-        self.0.developments.iter().map(Development).collect()
+    /// Timeline: live (not retracted) developments, ascending occurredAt, ties by the version that reported them. verification: only those with one of these statuses.
+    async fn developments(
+        &self,
+        verification: Option<Vec<VerificationStatus>>,
+    ) -> Vec<Development<'_>> {
+        let wanted: Option<Vec<model::VerificationStatus>> =
+            verification.map(|statuses| statuses.into_iter().map(Into::into).collect());
+        self.0
+            .developments
+            .iter()
+            .filter(|d| wanted.as_ref().is_none_or(|w| w.contains(&d.verification)))
+            .map(Development)
+            .collect()
     }
     async fn retracted(&self) -> Vec<RetractedDevelopment<'_>> {
         self.0.retracted.iter().map(RetractedDevelopment).collect()
@@ -58,6 +71,55 @@ impl StoryState {
     /// Every quote of every live development, in timeline order.
     async fn quotes(&self) -> Vec<Quote<'_>> {
         self.0.quotes.iter().map(Quote).collect()
+    }
+    /// Per (metric, place) with at least one figure, in the order of figures: each claimant's latest figure, and whether they can all be true.
+    async fn figure_claims(&self) -> Vec<FigureClaims<'_>> {
+        self.0.figure_claims.iter().map(FigureClaims).collect()
+    }
+}
+
+pub struct FigureClaims<'a>(pub &'a view::FigureClaims);
+
+#[Object]
+impl FigureClaims<'_> {
+    async fn metric(&self) -> &str {
+        &self.0.metric
+    }
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    /// Each claimant's latest figure for this (metric, place); claimedBy null counts as one claimant. Greatest occurredAt first, ties to the later version.
+    async fn claims(&self) -> Vec<Figure<'_>> {
+        self.0.claims.iter().map(Figure).collect()
+    }
+    /// True when the intervals the claims state have no value in common (DESIGN.md §9).
+    async fn disputed(&self) -> bool {
+        self.0.disputed
+    }
+    /// Bounds of the values every claim admits; null when disputed or unbounded on that side.
+    async fn agreed_low(&self) -> Option<f64> {
+        self.0.agreed_low
+    }
+    async fn agreed_high(&self) -> Option<f64> {
+        self.0.agreed_high
+    }
+}
+
+pub struct VerificationChange<'a>(pub &'a fold::VerificationChange);
+
+#[Object]
+impl VerificationChange<'_> {
+    async fn status(&self) -> VerificationStatus {
+        self.0.status.into()
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn version(&self) -> i32 {
+        self.0.version.0
+    }
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
     }
 }
 
@@ -108,6 +170,21 @@ impl Development<'_> {
     /// Versions of the corrections applied to it, ascending.
     async fn corrected_in_versions(&self) -> Vec<i32> {
         self.0.corrected_in_versions.iter().map(|v| v.0).collect()
+    }
+    /// When the report was recorded (transaction time of reportedInVersion).
+    async fn reported_at(&self) -> DateTime<Utc> {
+        self.0.reported_at
+    }
+    async fn verification(&self) -> VerificationStatus {
+        self.0.verification.into()
+    }
+    /// Every verification verdict given to it, oldest first (an initial status given with the report comes first).
+    async fn verification_history(&self) -> Vec<VerificationChange<'_>> {
+        self.0
+            .verification_history
+            .iter()
+            .map(VerificationChange)
+            .collect()
     }
 }
 
@@ -232,6 +309,17 @@ impl Figure<'_> {
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
+    /// Who states the figure (a person, office or outlet); null when the report does not attribute it.
+    async fn claimed_by(&self) -> Option<&str> {
+        self.0.claimed_by.as_deref()
+    }
+    /// A stated range around value (e.g. 'between 4 and 7 killed'): low <= value <= high.
+    async fn low(&self) -> Option<f64> {
+        self.0.low
+    }
+    async fn high(&self) -> Option<f64> {
+        self.0.high
+    }
 }
 
 pub struct Stance<'a>(pub &'a view::Stance);
@@ -270,6 +358,9 @@ impl Source<'_> {
     }
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
+    }
+    async fn kind(&self) -> Option<SourceKind> {
+        self.0.kind.map(Into::into)
     }
 }
 

@@ -26,8 +26,10 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{AppState, MAX_BODY_BYTES};
+use crate::api::errors::TOKEN_NOT_LIVE;
 use crate::api::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
-use crate::api::{limits, BearerToken};
+use crate::api::{limits, Viewer};
+use crate::store::Store;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -146,7 +148,7 @@ impl Params {
 }
 
 /// The bearer token of `Authorization: Bearer <token>`, if any.
-fn bearer_token(headers: &HeaderMap) -> BearerToken {
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -156,7 +158,60 @@ fn bearer_token(headers: &HeaderMap) -> BearerToken {
                 .eq_ignore_ascii_case("bearer")
                 .then(|| token.trim().to_owned())
         });
-    BearerToken(token)
+    token
+}
+
+/// Who a request or socket is from: anonymous without a token, the token's
+/// holder when it is live now, and refused (UNAUTHENTICATED) when it is
+/// unknown or revoked, never taken for anonymous (DESIGN §10).
+pub async fn viewer_of(state: &AppState, token: Option<&str>) -> Result<Viewer, ApiError> {
+    let Some(token) = token else {
+        return match state.private {
+            false => Ok(Viewer(None)),
+            true => Err(ApiError::Unauthenticated(PRIVATE_SERVER)),
+        };
+    };
+    let store: &Store = &state.store;
+    match store.live_credential(token).await? {
+        Some(credential) => Ok(Viewer(Some(credential))),
+        None => Err(ApiError::Unauthenticated(TOKEN_NOT_LIVE)),
+    }
+}
+
+const PRIVATE_SERVER: &str =
+    "this server is private (serve --private): every request needs a live token";
+
+/// In private mode, pages other than the API answer 401 without a live
+/// bearer token.
+pub async fn refuse_anonymous_when_private(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !state.private {
+        return next.run(request).await;
+    }
+    match viewer_of(&state, bearer_token(request.headers()).as_deref()).await {
+        Ok(_) => next.run(request).await,
+        Err(refused) => {
+            state.metrics.record_refused(refused.code());
+            let mut response = http_error(StatusCode::UNAUTHORIZED, &refused.to_string());
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
+
+/// A refusal before execution as the error a response carries.
+fn refusal(error: &ApiError) -> ServerError {
+    let mut refused = ServerError::new(error.to_string(), None);
+    refused
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", error.code());
+    refused
 }
 
 /// The operation a document runs, if it can be told.
@@ -308,7 +363,17 @@ async fn execute(
             .record_request(&label, &code, started.elapsed());
         return request_error(media, vec![refused]);
     }
-    let request = request.data(bearer_token(headers));
+    let viewer = match viewer_of(&state, bearer_token(headers).as_deref()).await {
+        Ok(viewer) => viewer,
+        Err(refused) => {
+            state.metrics.record_refused(refused.code());
+            state
+                .metrics
+                .record_request(&label, refused.code(), started.elapsed());
+            return request_error(media, vec![refusal(&refused)]);
+        }
+    };
+    let request = request.data(viewer);
     let executed = tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await;
     let Ok(mut response) = executed else {
         state
@@ -594,15 +659,18 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         Ok::<_, axum::Error>(outgoing)
     });
     let schema = limits::Limited(state.schema.clone());
+    let state_at_init = state.clone();
+    let metrics = state.metrics.clone();
     GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
         .on_connection_init(move |payload| async move {
             initialised.store(true, Ordering::Relaxed);
-            let token = payload
-                .get("token")
-                .and_then(Json::as_str)
-                .map(str::to_owned);
+            let token = payload.get("token").and_then(Json::as_str);
+            let viewer = viewer_of(&state_at_init, token).await.map_err(|refused| {
+                metrics.record_refused(refused.code());
+                async_graphql::Error::new(refused.to_string())
+            })?;
             let mut data = Data::default();
-            data.insert(BearerToken(token));
+            data.insert(viewer);
             Ok(data)
         })
         .serve()
@@ -828,8 +896,8 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("bearer sl_abc"),
         );
-        assert_eq!(bearer_token(&headers).0.as_deref(), Some("sl_abc"));
+        assert_eq!(bearer_token(&headers).as_deref(), Some("sl_abc"));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic xyz"));
-        assert_eq!(bearer_token(&headers).0, None);
+        assert_eq!(bearer_token(&headers), None);
     }
 }
