@@ -385,11 +385,18 @@ async fn an_unknown_or_revoked_token_is_refused_on_queries_and_sockets(
         .post(Some(&reader), "{ stories { totalCount } }", json!({}))
         .await;
     data(ok);
+    // A mutation remembers the token (its append re-checks it): once
+    // revoked, it must still be refused as unknown, not as read-only.
+    let open_story = "mutation { openStory(input: {slug: \"s\", title: \"t\"}) { story { id } } }";
+    let forbidden = server.post(Some(&reader), open_story, json!({})).await;
+    assert_eq!(error_code(&forbidden), "FORBIDDEN");
     server.store.revoke_token("partner").await.unwrap();
     for token in [reader.as_str(), "sl_never_issued"] {
         let refused = server
             .post(Some(token), "{ stories { totalCount } }", json!({}))
             .await;
+        assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
+        let refused = server.post(Some(token), open_story, json!({})).await;
         assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
         assert!(refused.get("data").is_none() || refused["data"].is_null());
         let closed = Subscriber::refused(&server.url, json!({"token": token})).await;

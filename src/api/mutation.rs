@@ -22,23 +22,26 @@ use crate::metrics::Metrics;
 use crate::store::{Credential, EventMetadata, NewEvent, Scope, Store};
 
 /// Who is calling: a token seen live with the write scope; UNAUTHENTICATED
-/// without a token, FORBIDDEN with a read token. The append checks again
-/// that it is live.
-fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
+/// without a token (or with one revoked since it was seen), FORBIDDEN with
+/// a live read token. The append checks again that it is live.
+async fn credential(ctx: &Context<'_>) -> ApiResult<Credential> {
     let credential = viewer(ctx).0.clone().ok_or(ApiError::Unauthenticated(
         "mutations need an `Authorization: Bearer <token>` header",
     ))?;
     match credential.principal.scope {
         Scope::Write => Ok(credential),
-        Scope::Read => Err(ApiError::Forbidden(
-            "this token has the read scope; mutations need a write token",
-        )),
+        Scope::Read => Err(refused_input(
+            store(ctx)?,
+            &credential,
+            ApiError::Forbidden("this token has the read scope; mutations need a write token"),
+        )
+        .await),
     }
 }
 
-/// The error for input the mutation refused before appending: the append
-/// is what checks that a token seen live before is still live, so without
-/// one a revoked token would learn what its input lacked.
+/// The error for a mutation refused before appending: the append is what
+/// checks that a token seen live before is still live, so without this a
+/// revoked token would learn what its input lacked (or its scope).
 async fn refused_input(store: &Store, credential: &Credential, invalid: ApiError) -> ApiError {
     match store.is_credential_live(credential).await {
         Ok(true) => invalid,
@@ -89,7 +92,7 @@ impl Command {
     }
 
     async fn append(self, ctx: &Context<'_>) -> ApiResult<AppendResult> {
-        let credential = credential(ctx)?;
+        let credential = credential(ctx).await?;
         let store = store(ctx)?;
         let (expected, event) = match checked_input(self.expected_version, self.event) {
             Ok(checked) => checked,

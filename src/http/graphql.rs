@@ -161,10 +161,25 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
     token
 }
 
+/// How a request's token is checked. A read is answered by this request
+/// alone, so its token must be live now (`Now`: one lookup). A mutation's
+/// append checks liveness in its own statement, so a token seen live before
+/// may be taken from memory (`Remembered`), which keeps appends at one
+/// round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    Now,
+    Remembered,
+}
+
 /// Who a request or socket is from: anonymous without a token, the token's
-/// holder when it is live now, and refused (UNAUTHENTICATED) when it is
+/// holder when it is live, and refused (UNAUTHENTICATED) when it is
 /// unknown or revoked, never taken for anonymous (DESIGN §10).
-pub async fn viewer_of(state: &AppState, token: Option<&str>) -> Result<Viewer, ApiError> {
+pub async fn viewer_of(
+    state: &AppState,
+    token: Option<&str>,
+    check: TokenCheck,
+) -> Result<Viewer, ApiError> {
     let Some(token) = token else {
         return match state.private {
             false => Ok(Viewer(None)),
@@ -172,7 +187,11 @@ pub async fn viewer_of(state: &AppState, token: Option<&str>) -> Result<Viewer, 
         };
     };
     let store: &Store = &state.store;
-    match store.live_credential(token).await? {
+    let credential = match check {
+        TokenCheck::Now => store.live_credential(token).await?,
+        TokenCheck::Remembered => store.credential(token).await?,
+    };
+    match credential {
         Some(credential) => Ok(Viewer(Some(credential))),
         None => Err(ApiError::Unauthenticated(TOKEN_NOT_LIVE)),
     }
@@ -191,7 +210,8 @@ pub async fn refuse_anonymous_when_private(
     if !state.private {
         return next.run(request).await;
     }
-    match viewer_of(&state, bearer_token(request.headers()).as_deref()).await {
+    let token = bearer_token(request.headers());
+    match viewer_of(&state, token.as_deref(), TokenCheck::Now).await {
         Ok(_) => next.run(request).await,
         Err(refused) => {
             state.metrics.record_refused(refused.code());
@@ -363,7 +383,11 @@ async fn execute(
             .record_request(&label, &code, started.elapsed());
         return request_error(media, vec![refused]);
     }
-    let viewer = match viewer_of(&state, bearer_token(headers).as_deref()).await {
+    let check = match label.starts_with("mutation") {
+        true => TokenCheck::Remembered,
+        false => TokenCheck::Now,
+    };
+    let viewer = match viewer_of(&state, bearer_token(headers).as_deref(), check).await {
         Ok(viewer) => viewer,
         Err(refused) => {
             state.metrics.record_refused(refused.code());
@@ -665,7 +689,8 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         .on_connection_init(move |payload| async move {
             initialised.store(true, Ordering::Relaxed);
             let token = payload.get("token").and_then(Json::as_str);
-            let viewer = viewer_of(&state_at_init, token).await.map_err(|refused| {
+            let checked = viewer_of(&state_at_init, token, TokenCheck::Now).await;
+            let viewer = checked.map_err(|refused| {
                 metrics.record_refused(refused.code());
                 async_graphql::Error::new(refused.to_string())
             })?;
