@@ -499,3 +499,35 @@ async fn every_root_and_story_field_is_covered_by_the_access_rule(
         ]
     );
 }
+
+#[sqlx::test]
+async fn a_snapshot_cached_for_a_token_holder_is_not_served_to_an_anonymous_request(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = spawn_server(common::store_with(pool, connect, 4).await).await;
+    let writer = server.token("desk").await;
+    let internal = open(
+        &server,
+        &writer,
+        "harbour-internal",
+        json!({"visibility": "INTERNAL"}),
+    )
+    .await;
+    let read = "query($id: UUID!) { story(id: $id) { snapshot { title developments { headline } }
+        stateAt(knownAt: \"2999-01-01T00:00:00Z\") { title } } }";
+    for _ in 0..2 {
+        let seen = data(
+            server
+                .post(Some(&writer), read, json!({"id": internal.id}))
+                .await,
+        );
+        assert_eq!(
+            seen["story"]["snapshot"]["developments"][0]["headline"],
+            "Harbour closes"
+        );
+    }
+    let anonymous = data(server.query(read, json!({"id": internal.id})).await);
+    assert_eq!(anonymous["story"], Value::Null);
+    assert!(surfaces_showing(&server, None, &internal).await.is_empty());
+}

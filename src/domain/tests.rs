@@ -500,6 +500,26 @@ fn kabul_full_state_has_its_figures_and_ranked_actors() {
             .map(|f| (f.value, f.qualifier))
             .unwrap_or_else(|| panic!("no {metric} in {place}"))
     };
+    // The claimants the report names, and no others.
+    let claimant = |metric: &str, place: &str| {
+        state
+            .figures
+            .iter()
+            .find(|f| f.metric == metric && f.place.as_deref() == Some(place))
+            .and_then(|f| f.claimed_by.clone())
+    };
+    let foreign_ministry = Some("Afghan Foreign Ministry".to_owned());
+    assert_eq!(claimant("killed", "Afghanistan"), foreign_ministry);
+    assert_eq!(claimant("displaced", "Afghanistan"), foreign_ministry);
+    assert_eq!(
+        claimant("insurgents killed", "Afghanistan"),
+        Some("Afghan officials".to_owned())
+    );
+    assert_eq!(
+        claimant("killed", "Kabul"),
+        None,
+        "the bomb's toll is unattributed"
+    );
     // "at least 4", "more than 3,500", "more than 200,000".
     assert_eq!(figure("killed", "Kabul"), (4.0, FigureQualifier::AtLeast));
     assert_eq!(
