@@ -245,20 +245,36 @@ async fn verify_reports_a_tampered_snapshot_and_rebuild_repairs_it(pool: sqlx::P
         .unwrap()
         .unwrap();
     let before = store.load_snapshot(story).await.unwrap().unwrap();
-    sqlx::query("UPDATE stories SET title = 'Tampered', status = 'DORMANT'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE stories SET title = 'Tampered', status = 'DORMANT', \
+         visibility = 'INTERNAL', embargo_until = '2030-01-01T00:00:00Z'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("DELETE FROM story_developments WHERE reported_in_version = 2")
         .execute(&pool)
         .await
         .unwrap();
+    sqlx::query(
+        "UPDATE story_developments SET verifications = \
+         '[{\"status\": \"FALSE\", \"note\": null, \"version\": 3, \"recordedAt\": \"2030-01-01T00:00:00Z\"}]' \
+         WHERE reported_in_version = 3",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
 
     let differences = projection::verify(&store, |_| {}).await.unwrap();
     let details: Vec<&str> = differences.iter().map(|d| d.detail.as_str()).collect();
-    assert_eq!(differences.len(), 3, "{details:#?}");
+    assert_eq!(differences.len(), 6, "{details:#?}");
     assert!(details.iter().any(|d| d.starts_with("title")));
     assert!(details.iter().any(|d| d.starts_with("status")));
+    assert!(details.iter().any(|d| d.starts_with("visibility")));
+    assert!(details.iter().any(|d| d.starts_with("embargoUntil")));
+    assert!(details
+        .iter()
+        .any(|d| d.contains("differs from its events")));
     assert!(details
         .iter()
         .any(|d| d.contains("missing from the snapshot")));

@@ -148,6 +148,18 @@ pub fn describe_differences(expected: &StoryFold, actual: &StoryFold) -> Vec<Str
         format!("{:?}", actual.status),
     );
     field(
+        "visibility",
+        expected.visibility == actual.visibility,
+        format!("{:?}", expected.visibility),
+        format!("{:?}", actual.visibility),
+    );
+    field(
+        "embargoUntil",
+        expected.embargo_until == actual.embargo_until,
+        format!("{:?}", expected.embargo_until),
+        format!("{:?}", actual.embargo_until),
+    );
+    field(
         "updatedAt",
         expected.updated_at == actual.updated_at,
         format!("{:?}", expected.updated_at),
