@@ -193,9 +193,9 @@ async fn export_prints_ndjson_that_names_the_story(
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 13);
+    assert_eq!(lines.len(), 14);
     assert!(lines.iter().all(|l| l["story"] == "kabul-airport-2021"));
-    assert_eq!(lines[12]["version"], 13);
+    assert_eq!(lines[13]["version"], 14);
     let unknown = storyline(&url, &["export", "--story", "no-such-story"]);
     assert!(!unknown.status.success());
 }

@@ -37,7 +37,7 @@ async fn import_export_import_into_a_fresh_database_gives_an_identical_state(
     let store = Store::from_pool(admin.clone());
     exchange::load_demo(&store).await.unwrap();
     let exported = export_all(&store).await;
-    assert_eq!(exported.iter().filter(|&&b| b == b'\n').count(), 13);
+    assert_eq!(exported.iter().filter(|&&b| b == b'\n').count(), 14);
 
     let fresh_name = format!("storyline_fresh_{}", uuid::Uuid::now_v7().simple());
     let fresh_url = format!(
@@ -55,7 +55,7 @@ async fn import_export_import_into_a_fresh_database_gives_an_identical_state(
     .await
     .unwrap();
     let report = exchange::import(&fresh, exported.as_slice()).await.unwrap();
-    assert_eq!(report.appended, 13);
+    assert_eq!(report.appended, 14);
 
     let mut original = current_state(&store, SLUG).await;
     let mut copy = current_state(&fresh, SLUG).await;
@@ -97,11 +97,11 @@ async fn importing_twice_adds_nothing(pool: sqlx::PgPool) {
     let first = exchange::import(&store, KABUL_FIXTURE.as_bytes())
         .await
         .unwrap();
-    assert_eq!((first.appended, first.already_present), (13, 0));
+    assert_eq!((first.appended, first.already_present), (14, 0));
     let second = exchange::load_demo(&store).await.unwrap();
-    assert_eq!((second.appended, second.already_present), (0, 13));
+    assert_eq!((second.appended, second.already_present), (0, 14));
     let story = store.find_story_by_slug(SLUG).await.unwrap().unwrap();
-    assert_eq!(store.current_version(story).await.unwrap(), Version(13));
+    assert_eq!(store.current_version(story).await.unwrap(), Version(14));
 }
 
 #[sqlx::test]
@@ -128,10 +128,10 @@ async fn an_impossible_sequence_is_reported_at_its_line(pool: sqlx::PgPool) {
     let result = exchange::import(&store, input.as_bytes()).await;
     match result {
         Err(ExchangeError::BadLine { line, message }) => {
-            assert_eq!(line, 14);
+            assert_eq!(line, 15);
             assert!(message.contains("StoryOpened"), "{message}");
         }
-        other => panic!("expected a bad line 14, got {other:?}"),
+        other => panic!("expected a bad line 15, got {other:?}"),
     }
     assert!(
         store.find_story_by_slug(SLUG).await.unwrap().is_some(),

@@ -284,8 +284,8 @@ async fn verify_reports_a_tampered_snapshot_and_rebuild_repairs_it(pool: sqlx::P
         .rebuild_snapshots(|events| progress.push(events))
         .await
         .unwrap();
-    assert_eq!((report.stories, report.events), (1, 13));
-    assert_eq!(progress.last(), Some(&13));
+    assert_eq!((report.stories, report.events), (1, 14));
+    assert_eq!(progress.last(), Some(&14));
     assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
     assert_eq!(store.load_snapshot(story).await.unwrap().unwrap(), before);
 }

@@ -540,6 +540,6 @@ fn kabul_full_state_has_its_figures_and_ranked_actors() {
         ranked,
         vec![("United States", 8), ("Taliban", 6), ("Turkey", 4)]
     );
-    assert_eq!(state.version, Version(13));
+    assert_eq!(state.version, Version(14));
     assert_eq!(state.status, StoryStatus::Developing);
 }
