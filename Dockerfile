@@ -6,6 +6,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY benches ./benches
 COPY fixtures ./fixtures
+COPY desk ./desk
 RUN cargo build --release --locked --bin storyline
 
 FROM debian:bookworm-slim

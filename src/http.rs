@@ -1,7 +1,7 @@
 //! The HTTP surface: router, limits, health, readiness and metrics. GraphQL
 //! over HTTP and WebSocket is in [`graphql`].
 
-mod graphql;
+pub mod graphql;
 mod server;
 
 pub use server::ConnectionLimits;
@@ -96,19 +96,13 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
-            "/",
-            get(graphql::graphiql).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                graphql::refuse_anonymous_when_private,
-            )),
-        )
-        .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::desk::routes())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized_bodies))
         .layer(TraceLayer::new_for_http())

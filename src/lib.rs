@@ -5,8 +5,11 @@
 //! - [`api`] is the GraphQL layer over the store and the fold.
 //! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
 //!   readiness, metrics, limits.
+//! - [`desk`] is the web desk: its pages (embedded from `desk/`) and a
+//!   story's exports.
 
 pub mod api;
+pub mod desk;
 pub mod domain;
 pub mod exchange;
 pub mod http;

@@ -15,7 +15,7 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ServerError, Value, Variables};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{FromRequestParts, RawQuery, Request, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -148,7 +148,7 @@ impl Params {
 }
 
 /// The bearer token of `Authorization: Bearer <token>`, if any.
-fn bearer_token(headers: &HeaderMap) -> Option<String> {
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -199,30 +199,6 @@ pub async fn viewer_of(
 
 const PRIVATE_SERVER: &str =
     "this server is private (serve --private): every request needs a live token";
-
-/// In private mode, pages other than the API answer 401 without a live
-/// bearer token.
-pub async fn refuse_anonymous_when_private(
-    State(state): State<AppState>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if !state.private {
-        return next.run(request).await;
-    }
-    let token = bearer_token(request.headers());
-    match viewer_of(&state, token.as_deref(), TokenCheck::Now).await {
-        Ok(_) => next.run(request).await,
-        Err(refused) => {
-            state.metrics.record_refused(refused.code());
-            let mut response = http_error(StatusCode::UNAUTHORIZED, &refused.to_string());
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
-    }
-}
 
 /// A refusal before execution as the error a response carries.
 fn refusal(error: &ApiError) -> ServerError {
@@ -818,41 +794,6 @@ fn close(code: u16, reason: &'static str) -> Message {
         reason: reason.into(),
     }))
 }
-
-/// GraphiQL, loaded from a CDN by the browser.
-pub async fn graphiql() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        Body::from(GRAPHIQL_HTML),
-    )
-        .into_response()
-}
-
-const GRAPHIQL_HTML: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>storyline · GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphql-ws@5/umd/graphql-ws.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const url = new URL('/graphql', window.location.href);
-    const wsUrl = url.href.replace(/^http/, 'ws');
-    const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl: wsUrl,
-      wsClient: graphqlWs.createClient({ url: wsUrl }) });
-    ReactDOM.createRoot(document.getElementById('graphiql'))
-      .render(React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true }));
-  </script>
-</body>
-</html>
-"#;
 
 #[cfg(test)]
 mod tests {

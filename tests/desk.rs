@@ -1,0 +1,220 @@
+//! The web desk: its pages and exports over HTTP, and the whole desk in
+//! headless Chromium (tests/http-audit/desk.mjs, playwright-core driving
+//! Debian's chromium; screenshots land in target/desk-screenshots/).
+
+mod common;
+
+use common::{data, spawn_server};
+use serde_json::json;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use storyline::store::Scope;
+
+const SLUG: &str = "kabul-airport-2021";
+
+async fn demo_server(pool: PgPoolOptions, connect: PgConnectOptions) -> common::TestServer {
+    let store = common::store_with(pool, connect, 8).await;
+    storyline::exchange::load_demo(&store).await.unwrap();
+    spawn_server(store).await
+}
+
+#[sqlx::test]
+async fn the_desk_works_in_chromium_offline(pool: PgPoolOptions, connect: PgConnectOptions) {
+    let server = demo_server(pool, connect).await;
+    let writer = server.token("desk").await;
+    let reader = server.store_token("partner", Scope::Read).await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http-audit");
+    let shots = concat!(env!("CARGO_MANIFEST_DIR"), "/target/desk-screenshots");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "install Debian's chromium (./scripts/test does)"
+    );
+    let url = server.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(["desk.mjs", &url, &writer, &reader, shots])
+            .current_dir(dir)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("desk: ok"), "{report}");
+}
+
+#[sqlx::test]
+async fn pages_and_assets_are_served_from_the_binary(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = demo_server(pool, connect).await;
+    for (path, content_type) in [
+        ("/", "text/html"),
+        ("/stories/kabul-airport-2021", "text/html"),
+        ("/graphiql", "text/html"),
+        ("/desk/desk.css", "text/css"),
+        ("/desk/story.js", "text/javascript"),
+        ("/desk/vendor/graphiql/graphiql.min.js", "text/javascript"),
+    ] {
+        let response = server
+            .client()
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let served = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(served.starts_with(content_type), "{path}: {served}");
+        let body = response.text().await.unwrap();
+        if content_type == "text/html" {
+            // Every script and style a page names is one of ours.
+            let named = body
+                .split(['"', '\''])
+                .filter(|s| s.ends_with(".js") || s.ends_with(".css"));
+            for reference in named {
+                assert!(reference.starts_with("/desk/"), "{path} loads {reference}");
+            }
+        }
+    }
+    let missing = server
+        .client()
+        .get(format!("{}/desk/nope.js", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[sqlx::test]
+async fn exports_have_their_content_types_quote_csv_and_hold_the_cut(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = demo_server(pool, connect).await;
+    let get = |path: String| {
+        let client = server.client().clone();
+        let url = format!("{}{path}", server.url);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let cut = "?at=2021-07-10T00:00:00Z";
+    let csv = get(format!("/stories/{SLUG}/developments.csv{cut}")).await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let disposition = csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("kabul-airport-2021-at-20210710T000000Z.csv"),
+        "{disposition}"
+    );
+    let text = csv.text().await.unwrap();
+    assert!(text.contains("\r\n"), "RFC 4180 line ends");
+    // A summary with commas is quoted whole.
+    assert!(text.contains(",\"Since early May the Taliban have captured dozens of districts, often without resistance, nearly encircling the major cities.\","), "{text}");
+    let answer = data(server.query(
+        "query($s: String!) { story(slug: $s) { stateAt(at: \"2021-07-10T00:00:00Z\") { developments { id } } } }",
+        json!({"s": SLUG}),
+    ).await);
+    let rows = text.trim_end().split("\r\n").count() - 1;
+    assert_eq!(
+        rows,
+        answer["story"]["stateAt"]["developments"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+
+    let geo = get(format!("/stories/{SLUG}/developments.geojson")).await;
+    assert_eq!(geo.headers()["content-type"], "application/geo+json");
+    let geo: serde_json::Value = geo.json().await.unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    for feature in geo["features"].as_array().unwrap() {
+        assert_eq!(feature["type"], "Feature");
+        assert_eq!(feature["geometry"]["type"], "Point");
+        let at = feature["geometry"]["coordinates"].as_array().unwrap();
+        let (longitude, latitude) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        assert!((-180.0..=180.0).contains(&longitude) && (-90.0..=90.0).contains(&latitude));
+    }
+    assert_eq!(
+        geo["features"].as_array().unwrap().len(),
+        1,
+        "the demo places one development"
+    );
+
+    let timeline = get(format!("/stories/{SLUG}/timeline.json{cut}")).await;
+    assert_eq!(timeline.headers()["content-type"], "application/json");
+    let timeline: serde_json::Value = timeline.json().await.unwrap();
+    assert_eq!(timeline["events"].as_array().unwrap().len(), rows);
+    assert_eq!(
+        timeline["events"][0]["start_date"],
+        json!({"year": "2020", "month": "2"}),
+        "MONTH precision"
+    );
+    assert_eq!(timeline["storyline"]["at"], "2021-07-10T00:00:00+00:00");
+
+    assert_eq!(
+        get(format!("/stories/{SLUG}/developments.csv?at=yesterday"))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        get(format!("/stories/{SLUG}/other.txt")).await.status(),
+        404
+    );
+    assert_eq!(
+        get("/stories/no-such-story/developments.csv".into())
+            .await
+            .status(),
+        404
+    );
+}
+
+#[sqlx::test]
+async fn an_internal_story_has_no_exports_without_a_token(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = demo_server(pool, connect).await;
+    let writer = server.token("desk").await;
+    let story = data(
+        server
+            .query("{ story(slug: \"kabul-airport-2021\") { id } }", json!({}))
+            .await,
+    );
+    data(server.post(Some(&writer), "mutation($s: UUID!) { setStoryVisibility(storyId: $s, visibility: INTERNAL) { story { id } } }",
+        json!({"s": story["story"]["id"]})).await);
+    let url = format!("{}/stories/{SLUG}/developments.csv", server.url);
+    assert_eq!(
+        server.client().get(&url).send().await.unwrap().status(),
+        404
+    );
+    let with_token = server
+        .client()
+        .get(&url)
+        .bearer_auth(&writer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    let revoked = server
+        .client()
+        .get(&url)
+        .bearer_auth("sl_never_issued")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+}
