@@ -84,7 +84,12 @@ fn the_dockerfile_copies_every_folder_the_build_embeds() {
         );
     }
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
-    let build_stage = dockerfile.split("\nFROM ").next().unwrap_or_default();
+    // The first stage: from the first FROM to the second.
+    let build_stage = format!("\n{dockerfile}")
+        .split("\nFROM ")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     let copied: BTreeSet<String> = build_stage
         .lines()
         .filter_map(|line| line.trim().strip_prefix("COPY "))
