@@ -22,28 +22,13 @@ async fn the_desk_works_in_chromium_offline(pool: PgPoolOptions, connect: PgConn
     let server = demo_server(pool, connect).await;
     let writer = server.token("desk").await;
     let reader = server.store_token("partner", Scope::Read).await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http-audit");
     let shots = concat!(env!("CARGO_MANIFEST_DIR"), "/target/desk-screenshots");
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists(),
         "install Debian's chromium (./scripts/test does)"
     );
-    let url = server.url.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .args(["desk.mjs", &url, &writer, &reader, shots])
-            .current_dir(dir)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let args = vec![server.url.clone(), writer, reader, shots.to_owned()];
+    let report = common::run_node("desk.mjs", args).await;
     assert!(report.contains("desk: ok"), "{report}");
 }
 

@@ -892,31 +892,7 @@ async fn metrics_count_requests_by_operation_and_outcome(
 #[sqlx::test]
 async fn every_graphql_over_http_audit_passes(pool: PgPoolOptions, connect: PgConnectOptions) {
     let server = server_on(pool, connect).await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http-audit");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/graphql-http")
-            .exists(),
-        "run `npm ci --prefix tests/http-audit` (./scripts/test does)"
-    );
-    let url = server.graphql_url();
-    // Blocking, off the runtime that serves the requests.
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("audit.mjs")
-            .arg(url)
-            .current_dir(dir)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = common::run_node("audit.mjs", vec![server.graphql_url()]).await;
     assert!(report.contains("61/61 audits ok"), "{report}");
 }
 

@@ -182,3 +182,32 @@ pub fn error_code(response: &serde_json::Value) -> String {
         .unwrap_or_else(|| panic!("an error with a code expected: {response}"))
         .to_owned()
 }
+
+/// Runs `node <script> <args…>` in tests/http-audit (off the runtime that
+/// serves its requests) and returns its standard output, failing the test
+/// with both outputs when it exits non-zero.
+pub async fn run_node(script: &str, args: Vec<String>) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http-audit");
+    assert!(
+        std::path::Path::new(dir).join("node_modules").exists(),
+        "run `npm ci --prefix tests/http-audit` (./scripts/test does)"
+    );
+    let script = script.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(dir)
+            .output()
+    })
+    .await
+    .expect("node's task")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}

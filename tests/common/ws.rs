@@ -19,21 +19,7 @@ impl Subscriber {
     /// Connects, initialises (with a token payload when given) and waits
     /// for the acknowledgement.
     pub async fn connect(http_url: &str, init: Value) -> Subscriber {
-        let url = format!("{}/graphql", http_url.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().expect("ws url");
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket connects");
-        let init = json!({"type": "connection_init", "payload": init});
-        socket
-            .send(Message::text(init.to_string()))
-            .await
-            .expect("init sent");
-        let mut subscriber = Subscriber { socket };
+        let mut subscriber = Subscriber::initialise(http_url, init).await;
         let ack = subscriber.message().await.expect("an answer to init");
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         subscriber
@@ -42,6 +28,16 @@ impl Subscriber {
     /// Whether a connection_init with `init` is refused: the socket closes
     /// (or answers with an error) instead of acknowledging.
     pub async fn refused(http_url: &str, init: Value) -> bool {
+        let mut subscriber = Subscriber::initialise(http_url, init).await;
+        match tokio::time::timeout(std::time::Duration::from_secs(5), subscriber.message()).await {
+            Ok(None) => true,
+            Ok(Some(answer)) => answer["type"] != "connection_ack",
+            Err(_) => false,
+        }
+    }
+
+    /// Opens the socket and sends connection_init, without waiting.
+    async fn initialise(http_url: &str, init: Value) -> Subscriber {
         let url = format!("{}/graphql", http_url.replacen("http", "ws", 1));
         let mut request = url.into_client_request().expect("ws url");
         request.headers_mut().insert(
@@ -56,12 +52,7 @@ impl Subscriber {
             .send(Message::text(init.to_string()))
             .await
             .expect("init sent");
-        let mut subscriber = Subscriber { socket };
-        match tokio::time::timeout(std::time::Duration::from_secs(5), subscriber.message()).await {
-            Ok(None) => true,
-            Ok(Some(answer)) => answer["type"] != "connection_ack",
-            Err(_) => false,
-        }
+        Subscriber { socket }
     }
 
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
