@@ -130,6 +130,14 @@ fn readable_payload(event: Uuid, text: String) -> serde_json::Value {
 }
 
 /// Stored rows as events; an unknown type (written by hand) is an error.
+/// An event row with whether its story is readable without a token now.
+#[derive(sqlx::FromRow)]
+struct MarkedEventRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    public: bool,
+}
+
 pub(super) fn recorded(rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.into_iter().map(RecordedEvent::try_from).collect()
 }
@@ -192,6 +200,24 @@ impl Store {
         recorded(query.fetch_all(&self.pool).await?)
     }
 
+    /// Up to `limit` events of the whole feed after `after`, as
+    /// [`Store::read_feed`] reads them, each with whether its story is
+    /// readable without a token now (what the live reader fans out).
+    pub async fn read_feed_marked(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<(RecordedEvent, bool)>, StoreError> {
+        let rows: Vec<MarkedEventRow> = sqlx::query_as(sql!("read/feed_marked"))
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|row| Ok((RecordedEvent::try_from(row.event)?, row.public)))
+            .collect()
+    }
+
     /// How many settled events `filter` matches.
     pub async fn count_feed(&self, filter: &FeedFilter) -> Result<i64, StoreError> {
         let count: i64 = sqlx::query_scalar(sql!("read/feed_count"))
@@ -201,19 +227,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(count)
-    }
-
-    /// Which of `stories` are readable without a token now.
-    pub async fn public_stories(
-        &self,
-        stories: &[StoryId],
-    ) -> Result<std::collections::HashSet<StoryId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = stories.iter().map(|s| s.0).collect();
-        let public: Vec<uuid::Uuid> = sqlx::query_scalar(sql!("read/public_stories"))
-            .bind(&ids)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(public.into_iter().map(StoryId).collect())
     }
 
     /// One page of a story's history in version order: up to `limit`

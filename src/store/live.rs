@@ -20,10 +20,9 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, watch};
 
-use super::feed::FeedFilter;
 use super::notify::EVENTS_CHANNEL;
 use super::{RecordedEvent, Store, StoreError};
-use crate::domain::{Position, StoryId};
+use crate::domain::Position;
 
 /// Events the ring holds: how far a subscriber may fall behind.
 pub const LIVE_BUFFER: usize = 4096;
@@ -208,15 +207,18 @@ impl Reader {
 async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reader) {
     let store = live.inner.store.clone();
     let mut shutdown = live.inner.shutdown.subscribe();
-    let all = FeedFilter::all();
     loop {
         loop {
             let after = Position(reader.head.load(Ordering::SeqCst));
-            match read_with_visibility(&store, after, &all).await {
+            match store.read_feed_marked(after, READ_BATCH).await {
                 Ok(events) => {
                     let complete = events.len() < READ_BATCH as usize;
-                    for event in events {
-                        reader.head.store(event.event.position.0, Ordering::SeqCst);
+                    for (event, public) in events {
+                        reader.head.store(event.position.0, Ordering::SeqCst);
+                        let event = LiveEvent {
+                            event: Arc::new(event),
+                            public,
+                        };
                         // No receiver: nobody to tell; checked below.
                         let _ = reader.ring.send(event);
                     }
@@ -249,30 +251,6 @@ async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reade
             () = stopping(&mut shutdown) => return,
         }
     }
-}
-
-/// The next batch of the feed after `after`, each event marked with whether
-/// its story is readable without a token now.
-async fn read_with_visibility(
-    store: &Store,
-    after: Position,
-    all: &FeedFilter,
-) -> Result<Vec<LiveEvent>, StoreError> {
-    let events = store.read_feed(after, READ_BATCH, all).await?;
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut stories: Vec<StoryId> = events.iter().map(|e| e.story_id).collect();
-    stories.sort_unstable();
-    stories.dedup();
-    let public = store.public_stories(&stories).await?;
-    Ok(events
-        .into_iter()
-        .map(|event| LiveEvent {
-            public: public.contains(&event.story_id),
-            event: Arc::new(event),
-        })
-        .collect())
 }
 
 /// Resolves once the server starts shutting down.
