@@ -7,18 +7,28 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::Context;
+use chrono::Utc;
 use lru::LruCache;
 
 use super::errors::{ApiError, ApiResult};
 use crate::domain::fold::StoryFold;
+use crate::domain::model::StoryVisibility;
 use crate::domain::{StoryId, Version};
-use crate::store::{Credential, Store};
+use crate::store::{Credential, Store, StoryHeader};
 
 /// Who asks: the holder of a token that was live when the request (or the
 /// socket) began, or nobody. The HTTP handler and the socket's
 /// connection_init set it; an unknown or revoked token never gets this far.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer(pub Option<Credential>);
+
+impl Viewer {
+    /// Whether this viewer may read the story (DESIGN §10): any live
+    /// token reads everything; without one, only what is PUBLIC now.
+    pub fn may_read(&self, story: &StoryHeader) -> bool {
+        self.0.is_some() || story.visibility_at(Utc::now()) == StoryVisibility::Public
+    }
+}
 
 /// The request's viewer; anonymous when none was set.
 pub(super) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {

@@ -7,13 +7,12 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::connection::{page_cost, Connection, Page, PageArgs, TotalCount};
-use super::context::{current_fold, public_only, store};
+use super::context::{current_fold, public_only, store, viewer};
 use super::errors::{ApiError, ApiResult};
 use super::inputs::{StoryStatus, StoryVisibility};
 use super::types::{Event, StoryChanges, StoryState};
 use crate::domain::events::EventType;
 use crate::domain::fold::StoryFold;
-use crate::domain::model;
 use crate::domain::replay::changes;
 use crate::domain::view::story_state;
 use crate::domain::{Position, StoryId, Version};
@@ -57,10 +56,10 @@ impl Query {
             _ => return Err(ApiError::bad_input("give exactly one of `id` and `slug`")),
         };
         // Without a token an INTERNAL story does not exist (DESIGN §10).
-        let hidden = |h: &StoryHeader| {
-            public_only(ctx) && h.visibility_at(Utc::now()) != model::StoryVisibility::Public
-        };
-        Ok(header.filter(|h| !hidden(h)).map(Story::from_header))
+        let viewer = viewer(ctx);
+        Ok(header
+            .filter(|h| viewer.may_read(h))
+            .map(Story::from_header))
     }
 
     /// Stories, most recently updated first; search is full-text over titles, summaries and developments.

@@ -44,22 +44,12 @@ impl Cut {
     }
 }
 
-fn verdict(status: VerificationStatus) -> &'static str {
-    match status {
-        VerificationStatus::Unverified => "UNVERIFIED",
-        VerificationStatus::Corroborated => "CORROBORATED",
-        VerificationStatus::Confirmed => "CONFIRMED",
-        VerificationStatus::Disputed => "DISPUTED",
-        VerificationStatus::False => "FALSE",
-    }
-}
-
-fn precision(p: TimePrecision) -> &'static str {
-    match p {
-        TimePrecision::Instant => "INSTANT",
-        TimePrecision::Day => "DAY",
-        TimePrecision::Month => "MONTH",
-        TimePrecision::Year => "YEAR",
+/// An enum value as the contract spells it: what serde writes for it, so
+/// the names live in one place (`domain::model`).
+fn contract_name(value: impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 
@@ -93,7 +83,7 @@ fn escape_html(text: &str) -> String {
 fn timeline_event(d: &Development) -> Value {
     let mut text = d.summary.as_deref().map(escape_html).unwrap_or_default();
     if d.verification != VerificationStatus::Unverified {
-        text.push_str(&format!(" <em>[{}]</em>", verdict(d.verification)));
+        text.push_str(&format!(" <em>[{}]</em>", contract_name(d.verification)));
     }
     let mut event = json!({
         "unique_id": d.id.to_string(),
@@ -182,10 +172,10 @@ pub fn developments_csv(state: &StoryState, cut: Cut) -> Result<Vec<u8>, csv::Er
         out.write_record([
             d.id.to_string(),
             d.occurred_at.to_rfc3339(),
-            precision(d.precision).to_owned(),
+            contract_name(d.precision),
             d.headline.clone(),
             d.summary.clone().unwrap_or_default(),
-            verdict(d.verification).to_owned(),
+            contract_name(d.verification),
             location.map(|l| l.name.clone()).unwrap_or_default(),
             location.and_then(|l| l.country.clone()).unwrap_or_default(),
             number(location.and_then(|l| l.latitude)),
@@ -220,8 +210,8 @@ pub fn developments_geojson(slug: &str, state: &StoryState, cut: Cut) -> Value {
                 "properties": {
                     "headline": d.headline,
                     "occurredAt": d.occurred_at.to_rfc3339(),
-                    "precision": precision(d.precision),
-                    "verification": verdict(d.verification),
+                    "precision": contract_name(d.precision),
+                    "verification": contract_name(d.verification),
                     "location": location.name,
                     "country": location.country,
                 },

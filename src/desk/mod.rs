@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::api::errors::ApiError;
-use crate::domain::model::StoryVisibility;
 use crate::domain::view::StoryState;
 use crate::http::graphql::{bearer_token, viewer_of, TokenCheck};
 use crate::http::AppState;
@@ -154,7 +153,7 @@ async fn story_at(
     let Some(header) = state.store.story_header_by_slug(slug.trim()).await? else {
         return Ok(None);
     };
-    if viewer.0.is_none() && header.visibility_at(Utc::now()) != StoryVisibility::Public {
+    if !viewer.may_read(&header) {
         return Ok(None);
     }
     let story = state
