@@ -11,6 +11,7 @@
 
 pub mod events;
 pub mod exchange;
+pub mod extract;
 pub mod fold;
 mod ids;
 pub mod model;
