@@ -108,8 +108,8 @@ pub fn extract(facts: ReportFacts) -> Extraction {
     Extraction { mentions, drafts }
 }
 
-/// The dateline's place in normal capitalisation: "KABUL, Afghanistan" is
-/// "Kabul".
+/// The dateline's place in normal capitalisation: "LIMA, Peru" is
+/// "Lima".
 pub fn dateline_place(dateline: Option<&str>) -> Option<String> {
     let place = dateline?.split([',', '(', '—', '-']).next()?.trim();
     if place.is_empty() {

@@ -100,7 +100,7 @@ impl Sentence<'_, '_> {
     }
 
     /// A lower-case word of a role before its title ("police" in
-    /// "Regional police director").
+    /// "Regional fire chief").
     fn leads_to_title(&self, p: usize) -> bool {
         if !self.is_phrase_word(p) || self.is_name_word(p) || self.words_is_determiner(p) {
             return false;
@@ -117,7 +117,7 @@ impl Sentence<'_, '_> {
     }
 
     /// Where a name with the role written before it, starting at `p`, ends:
-    /// "Regional police director Ana Ruiz" but not the words after the name.
+    /// "Regional fire chief Ana Ruiz" but not the words after the name.
     fn end_of_titled_name(&self, mut p: usize) -> usize {
         let mut named_after_title = false;
         let mut titled = false;
@@ -304,8 +304,8 @@ fn clause_subject(s: &Sentence, comma: usize, sentence_start: usize) -> Option<S
     .then(|| with_apposition(s, p, speaker))
 }
 
-/// The person a sentence opens with, if it names one ("Opposition leader
-/// Tomasz Nowicki accused …", "In Washington, John Kirby …").
+/// The person a sentence opens with, if it names one ("Union leader
+/// Ana Ruiz accused …", "In Lima, Jorge Paz …").
 pub fn opening_person(words: &Words, items: &[Item], sentence_start: usize) -> Option<Speaker> {
     let s = Sentence { words, items };
     let mut p = 0;
@@ -405,8 +405,8 @@ fn is_organisation(words: &Words, tokens: std::ops::Range<usize>, name: &str) ->
         || tokens.len() > 4
 }
 
-/// "Pentagon Press Secretary John Kirby": role up to the title, the name
-/// after it; "Chief Inspector of Rail Accidents Helen Marsh": a name after
+/// "Senate Press Secretary Maria Holt": role up to the title, the name
+/// after it; "Chief Inspector of Mine Safety Olga Brandt": a name after
 /// an "of" phrase is its last two words.
 fn titled(
     words: &Words,
