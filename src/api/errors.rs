@@ -123,7 +123,9 @@ impl From<StoreError> for ApiError {
             | StoreError::EventIdRepeated(_)
             | StoreError::EmptyAppend
             | StoreError::TooManyEvents
-            | StoreError::Search(_) => ApiError::BadUserInput(error.to_string()),
+            | StoreError::Search(_)
+            | StoreError::ReportIdentityClash => ApiError::BadUserInput(error.to_string()),
+            StoreError::UnknownReport(_) => ApiError::NotFound(error.to_string()),
             // The database out of reach or too slow, or too busy to settle:
             // the same request may succeed later.
             StoreError::NotSettled | StoreError::Contention => unavailable(&error),

@@ -188,6 +188,27 @@ pub struct SourceInput {
     pub url: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub kind: Option<SourceKind>,
+    /// Cites a stored report (BAD_USER_INPUT when there is none).
+    pub report_id: Option<Uuid>,
+    /// Passages of that report's text (start < end <= its length in code points); needs reportId.
+    pub spans: Option<Vec<SpanInput>>,
+}
+
+#[derive(InputObject, Clone, Copy)]
+pub struct SpanInput {
+    pub start: i32,
+    pub end: i32,
+}
+
+impl From<SpanInput> for model::Span {
+    /// A negative offset becomes a span that validation refuses (start at
+    /// or after end), with the message saying so.
+    fn from(s: SpanInput) -> Self {
+        model::Span {
+            start: usize::try_from(s.start).unwrap_or(usize::MAX),
+            end: usize::try_from(s.end).unwrap_or(0),
+        }
+    }
 }
 
 fn each<T, U: From<T>>(items: Option<Vec<T>>) -> Option<Vec<U>> {
@@ -258,6 +279,8 @@ impl From<SourceInput> for model::Source {
             url: s.url,
             published_at: s.published_at,
             kind: s.kind.map(Into::into),
+            report_id: s.report_id,
+            spans: s.spans.unwrap_or_default().into_iter().map(Into::into).collect(),
         }
     }
 }

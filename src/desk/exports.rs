@@ -253,6 +253,8 @@ mod tests {
                 url: Some("https://example.org/a".into()),
                 published_at: None,
                 kind: None,
+                report_id: None,
+                spans: vec![],
             }],
             tags: vec!["violence".into()],
             reported_in_version: Version(2),

@@ -16,6 +16,7 @@ pub mod fold;
 mod ids;
 pub mod model;
 pub mod replay;
+pub mod report;
 pub mod search;
 pub mod validate;
 pub mod view;

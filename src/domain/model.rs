@@ -169,4 +169,20 @@ pub struct Source {
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<SourceKind>,
+    /// The stored report this source is (DESIGN §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<uuid::Uuid>,
+    /// Passages of that report's text the development rests on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<Span>,
+}
+
+/// A passage of a report's text: Unicode code points, end exclusive.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
 }

@@ -11,7 +11,7 @@ use super::events::{
 };
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
-use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, StanceInput};
+use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, Span, StanceInput};
 
 pub const MAX_HEADLINE_CHARS: usize = 300;
 pub const MAX_TITLE_CHARS: usize = 300;
@@ -354,7 +354,33 @@ fn source(field: &str, s: Source) -> Checked<Source> {
             .map(|at| date(&format!("{field}.publishedAt"), at))
             .transpose()?,
         kind: s.kind,
+        spans: spans(field, s.report_id.is_some(), s.spans)?,
+        report_id: s.report_id,
     })
+}
+
+/// Spans need the report they point into; its length is checked where the
+/// report is read (the API), the rest here.
+fn spans(field: &str, cites_report: bool, spans: Vec<Span>) -> Checked<Vec<Span>> {
+    if spans.is_empty() {
+        return Ok(spans);
+    }
+    if !cites_report {
+        return Err(invalid(&format!("{field}.spans"), "spans need a reportId"));
+    }
+    if spans.len() > MAX_LIST_ITEMS {
+        return Err(invalid(
+            &format!("{field}.spans"),
+            format!("at most {MAX_LIST_ITEMS} spans are allowed"),
+        ));
+    }
+    if let Some(bad) = spans.iter().find(|s| s.start >= s.end) {
+        return Err(invalid(
+            &format!("{field}.spans"),
+            format!("a span must start before it ends ({}..{})", bad.start, bad.end),
+        ));
+    }
+    Ok(spans)
 }
 
 #[cfg(test)]
@@ -416,6 +442,8 @@ mod tests {
             url: None,
             published_at: Some(chrono::Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap()),
             kind: None,
+                report_id: None,
+                spans: vec![],
         }];
         assert_eq!(check(e).unwrap_err().field, "sources[0].publishedAt");
         let correction = StoryEvent::DevelopmentCorrected(DevelopmentCorrected {

@@ -26,6 +26,7 @@ mod project;
 mod rebuild;
 mod refusal;
 mod replay;
+mod reports;
 mod search;
 mod snapshot;
 mod stories;
@@ -49,6 +50,10 @@ pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
 pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
+pub use reports::{
+    Citation, Clue, KeptReport, ReportFilter, ReportListKey, ReportStatus, StoredReport,
+    StoryMatch, REPORTS_CHANNEL,
+};
 pub use search::SearchDifference;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
 pub use tokens::{Credential, Principal, Scope, TokenDigest, TokenError, TokenListing};
@@ -83,6 +88,10 @@ pub enum StoreError {
     Contention,
     #[error("the token is unknown or revoked")]
     TokenNotLive,
+    #[error("a report with this uri and version (or, without a uri, this text) holds other text")]
+    ReportIdentityClash,
+    #[error("no report has the id {0}")]
+    UnknownReport(uuid::Uuid),
     #[error(transparent)]
     Search(#[from] crate::domain::search::QueryError),
     #[error("database error: {0}")]

@@ -40,6 +40,12 @@ struct HeaderRow {
     embargo_until: Option<DateTime<Utc>>,
 }
 
+/// A story header from a row holding the header's columns.
+pub(super) fn header_of(row: &sqlx::postgres::PgRow) -> Result<StoryHeader, sqlx::Error> {
+    use sqlx::FromRow;
+    HeaderRow::from_row(row).map(StoryHeader::from)
+}
+
 impl From<HeaderRow> for StoryHeader {
     fn from(row: HeaderRow) -> Self {
         StoryHeader {

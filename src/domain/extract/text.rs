@@ -2,15 +2,9 @@
 //! sentences (by `sentencex`) and word tokens, all as byte ranges of the text;
 //! spans in code points are made only at the end.
 
-use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-/// A passage of a report's text: Unicode code points, end exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
+pub use crate::domain::model::Span;
 
 /// The normal form: paragraphs separated by one blank line, runs of
 /// whitespace inside a paragraph one space, nothing around, NFC.
