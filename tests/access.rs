@@ -356,6 +356,8 @@ async fn a_read_token_gets_forbidden_on_every_mutation_and_writes_nothing(
         format!("mutation {{ setStoryStatus(storyId: \"{}\", status: ONGOING) {{ deduplicated }} }}", story.id),
         format!("mutation {{ setVerification(storyId: \"{}\", developmentId: \"{d}\", status: FALSE) {{ deduplicated }} }}", story.id),
         format!("mutation {{ setStoryVisibility(storyId: \"{}\", visibility: INTERNAL) {{ deduplicated }} }}", story.id),
+        "mutation { submitReport(input: {body: \"The harbour reopened on Monday.\"}) { deduplicated } }".to_owned(),
+        format!("mutation {{ dismissReport(reportId: \"{d}\", reason: \"off topic\") {{ id }} }}"),
     ];
     let schema_mutations = data(
         server
@@ -512,13 +514,17 @@ async fn every_root_and_story_field_is_covered_by_the_access_rule(
         __type(name: \"Story\") { fields { name } } }", json!({})).await);
     // Roots: story (null when hidden), stories (filtered in SQL), events
     // (filtered in SQL), the events subscription (filtered in SQL and in
-    // the fan-out); mutations need a write token.
+    // the fan-out); report, reports, feeds and the reports subscription
+    // need a live token (tests/reports.rs); mutations need a write token.
     assert_eq!(
         names(&answer["__schema"], "queryType"),
-        ["events", "stories", "story"]
+        ["events", "feeds", "report", "reports", "stories", "story"]
     );
-    assert_eq!(names(&answer["__schema"], "subscriptionType"), ["events"]);
-    assert_eq!(names(&answer["__schema"], "mutationType").len(), 7);
+    assert_eq!(
+        names(&answer["__schema"], "subscriptionType"),
+        ["events", "reports"]
+    );
+    assert_eq!(names(&answer["__schema"], "mutationType").len(), 9);
     // Story fields are reached only through a Story, which an anonymous
     // request never gets for a hidden story.
     assert_eq!(

@@ -280,7 +280,12 @@ impl From<SourceInput> for model::Source {
             published_at: s.published_at,
             kind: s.kind.map(Into::into),
             report_id: s.report_id,
-            spans: s.spans.unwrap_or_default().into_iter().map(Into::into).collect(),
+            spans: s
+                .spans
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod inputs;
 pub mod limits;
 pub mod mutation;
 pub mod query;
+pub mod reports;
 pub mod subscription;
 pub mod types;
 

@@ -12,6 +12,7 @@ use super::inputs::{
     VerificationStatus,
 };
 use super::query::Story;
+use super::reports::{Report, ReportInput, ReportResult};
 use super::types::Event;
 use crate::domain::events::{
     DevelopmentCorrected, DevelopmentRetracted, DevelopmentVerificationChanged, StoryEvent,
@@ -61,6 +62,15 @@ fn checked_input(
     Ok((expected_version.map(Version), event.validated()?))
 }
 
+/// The sources an event gives its development, which may cite reports.
+fn cited_sources(event: &StoryEvent) -> &[crate::domain::model::Source] {
+    match event {
+        StoryEvent::DevelopmentReported(e) => &e.sources,
+        StoryEvent::DevelopmentCorrected(e) => e.changes.sources.as_deref().unwrap_or_default(),
+        _ => &[],
+    }
+}
+
 /// One event to append, as a mutation decided it.
 struct Command {
     story: StoryId,
@@ -98,6 +108,9 @@ impl Command {
             Ok(checked) => checked,
             Err(invalid) => return Err(refused_input(store, &credential, invalid).await),
         };
+        if let Err(invalid) = super::reports::check_citations(store, cited_sources(&event)).await {
+            return Err(refused_input(store, &credential, invalid).await);
+        }
         let new_event = NewEvent {
             id: self.event_id,
             // The store derives occurredAt from the payload and the story.
@@ -152,6 +165,12 @@ impl AppendResult {
     async fn deduplicated(&self) -> bool {
         self.deduplicated
     }
+    /// Send this back in the Storyline-Read-After request header and the read sees this write, whichever replica serves it (DESIGN.md §13).
+    ///
+    /// Read when asked for, after the commit: the primary's WAL insert position then.
+    async fn read_after(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(store(ctx)?.read_after().await?)
+    }
 }
 
 pub struct Mutation;
@@ -178,6 +197,25 @@ impl Mutation {
 
     /// Reports a development. Without a developmentId it takes the event's
     /// id, so a retry with the same eventId reports the same development.
+    /// Keeps a report and drafts its developments. Idempotent: the same report again (same uri and version, or without a uri the same text) returns the stored one with deduplicated: true.
+    async fn submit_report(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportInput,
+    ) -> ApiResult<ReportResult> {
+        super::reports::submit_report(ctx, input).await
+    }
+
+    /// Marks a report DISMISSED with a reason; dismissing it again records the new reason. NOT_FOUND for an unknown id.
+    async fn dismiss_report(
+        &self,
+        ctx: &Context<'_>,
+        report_id: Uuid,
+        reason: String,
+    ) -> ApiResult<Report> {
+        super::reports::dismiss_report(ctx, report_id, reason).await
+    }
+
     async fn report_development(
         &self,
         ctx: &Context<'_>,

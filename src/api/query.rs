@@ -10,6 +10,7 @@ use super::connection::{page_cost, Connection, Page, PageArgs, TotalCount};
 use super::context::{current_fold, public_only, store, viewer};
 use super::errors::{ApiError, ApiResult};
 use super::inputs::{StoryStatus, StoryVisibility};
+use super::reports::{Feed, Report, ReportConnection, ReportStatus};
 use super::types::{Event, StoryChanges, StoryState};
 use crate::domain::events::EventType;
 use crate::domain::fold::StoryFold;
@@ -60,6 +61,32 @@ impl Query {
         Ok(header
             .filter(|h| viewer.may_read(h))
             .map(Story::from_header))
+    }
+
+    /// A report by id; null when it does not exist. Needs a live token (any scope).
+    async fn report(&self, ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Report>> {
+        super::reports::report(ctx, id).await
+    }
+
+    /// Reports, most recently received first. Needs a live token (any scope). search: full-text over title and text.
+    ///
+    /// At most 500 reports a page: a larger `first` returns 500 and `hasNextPage`.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<ReportStatus>,
+        publisher: Option<String>,
+        search: Option<String>,
+    ) -> ApiResult<ReportConnection> {
+        super::reports::reports(ctx, first, after, status, publisher, search).await
+    }
+
+    /// The feeds this server follows, by name. Needs a live token (any scope).
+    async fn feeds(&self, ctx: &Context<'_>) -> ApiResult<Vec<Feed>> {
+        super::reports::feeds(ctx).await
     }
 
     /// Stories, most recently updated first; search is full-text over titles, summaries and developments.

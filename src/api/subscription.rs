@@ -17,9 +17,13 @@ use uuid::Uuid;
 
 use super::context::{public_only, store};
 use super::errors::ApiError;
+use super::reports::Report;
 use super::types::Event;
 use crate::domain::{Position, StoryId};
-use crate::store::{FeedFilter, LiveFeed, LiveItem, LiveSubscription, RecordedEvent, Store};
+use crate::store::{
+    Credential, FeedFilter, LiveFeed, LiveItem, LiveSubscription, RecordedEvent, ReportArrivals,
+    Store,
+};
 
 /// Events replayed from the table per statement.
 const REPLAY_BATCH: i64 = 500;
@@ -73,6 +77,49 @@ impl Subscription {
             let item = feed.next().await?;
             Some((item, feed))
         }))
+    }
+
+    /// Reports as they are received (needs a live token).
+    ///
+    /// The token is checked again before each report is sent: a revoked
+    /// token's subscription ends with UNAUTHENTICATED.
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Report>>> {
+        let credential = super::reports::reader(ctx)?;
+        let store = store(ctx)?.clone();
+        let arrivals = store.report_arrivals().await.map_err(ApiError::from)?;
+        Ok(stream::unfold(
+            Some((store, arrivals, credential)),
+            |state| async move {
+                let (store, mut arrivals, credential) = state?;
+                let item = next_report(&store, &mut arrivals, &credential).await;
+                let ended = item.is_err();
+                Some((item, (!ended).then_some((store, arrivals, credential))))
+            },
+        ))
+    }
+}
+
+/// The next report received, read whole, if its subscriber's token is live.
+async fn next_report(
+    store: &Store,
+    arrivals: &mut ReportArrivals,
+    credential: &Credential,
+) -> async_graphql::Result<Report> {
+    loop {
+        let id = arrivals.next().await.map_err(ApiError::from)?;
+        if !store
+            .is_credential_live(credential)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(ApiError::Unauthenticated(super::errors::TOKEN_NOT_LIVE).into());
+        }
+        if let Some(stored) = store.report(id).await.map_err(ApiError::from)? {
+            return Ok(Report::new(stored));
+        }
     }
 }
 

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Json, Object};
+use async_graphql::{Context, Json, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::errors::ApiResult;
 use super::inputs::{
     ActorKind, FigureQualifier, SourceKind, StancePosition, StoryStatus, TimePrecision,
     VerificationStatus,
@@ -361,6 +362,18 @@ impl Source<'_> {
     }
     async fn kind(&self) -> Option<SourceKind> {
         self.0.kind.map(Into::into)
+    }
+    /// The report this source is, when it cites one.
+    async fn report_id(&self) -> Option<Uuid> {
+        self.0.report_id
+    }
+    /// That report; null without a live token.
+    async fn report(&self, ctx: &Context<'_>) -> ApiResult<Option<super::reports::Report>> {
+        super::reports::source_report(ctx, self.0).await
+    }
+    /// The cited passages of the report's text.
+    async fn spans(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::reports::Span>> {
+        super::reports::source_spans(ctx, self.0).await
     }
 }
 

@@ -115,11 +115,17 @@ impl ReportSubmission {
         if self.body.len() > MAX_BODY_BYTES {
             return Err(invalid(
                 "body",
-                format!("is {} bytes; at most {MAX_BODY_BYTES} (1 MiB) are allowed", self.body.len()),
+                format!(
+                    "is {} bytes; at most {MAX_BODY_BYTES} (1 MiB) are allowed",
+                    self.body.len()
+                ),
             ));
         }
         if self.body.contains('\0') {
-            return Err(invalid("body", "must not contain U+0000 (the NUL character)"));
+            return Err(invalid(
+                "body",
+                "must not contain U+0000 (the NUL character)",
+            ));
         }
         let read = match self.format {
             ReportFormat::Text => BodyFields {
@@ -168,11 +174,17 @@ fn optional(field: &str, text: Option<String>, max: usize) -> Result<Option<Stri
         return Ok(None);
     }
     if trimmed.contains('\0') {
-        return Err(invalid(field, "must not contain U+0000 (the NUL character)"));
+        return Err(invalid(
+            field,
+            "must not contain U+0000 (the NUL character)",
+        ));
     }
     let chars = trimmed.chars().count();
     if chars > max {
-        return Err(invalid(field, format!("is {chars} characters; at most {max} are allowed")));
+        return Err(invalid(
+            field,
+            format!("is {chars} characters; at most {max} are allowed"),
+        ));
     }
     Ok(Some(trimmed.to_owned()))
 }
@@ -194,7 +206,8 @@ fn html_fields(html: &str) -> BodyFields {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..dom_smoothie::Config::default()
     };
-    let article = dom_smoothie::Readability::new(html, None, Some(config)).and_then(|mut r| r.parse());
+    let article =
+        dom_smoothie::Readability::new(html, None, Some(config)).and_then(|mut r| r.parse());
     match article {
         Ok(article) => BodyFields {
             text: normal_form(&article.text_content),
@@ -217,7 +230,9 @@ fn fragment_text(html: &str) -> String {
 
 fn paragraphs_of_fragment(html: &str) -> String {
     let document = dom_query::Document::from(html);
-    document.select("script, style, noscript, template").remove();
+    document
+        .select("script, style, noscript, template")
+        .remove();
     let blocks = document.select("p, h1, h2, h3, h4, li, blockquote, pre");
     if blocks.length() == 0 {
         return document.select("body").text().to_string();
@@ -231,11 +246,14 @@ fn paragraphs_of_fragment(html: &str) -> String {
 
 /// A ninjs document of version 1.x, 2.x or 3.x (DESIGN §11).
 fn ninjs_fields(body: &str) -> Result<BodyFields, InvalidInput> {
-    let value: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| invalid("body", format!("is not valid ninjs JSON: {e}")))?;
-    let doc = value
-        .as_object()
-        .ok_or_else(|| invalid("body", "is not valid ninjs: a ninjs document is a JSON object"))?;
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| invalid("body", format!("is not valid ninjs JSON: {e}")))?;
+    let doc = value.as_object().ok_or_else(|| {
+        invalid(
+            "body",
+            "is not valid ninjs: a ninjs document is a JSON object",
+        )
+    })?;
     let text_of = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     let plain = text_of("body_text")
         .map(|t| normal_form(&t))
@@ -283,7 +301,10 @@ fn ninjs_fields(body: &str) -> Result<BodyFields, InvalidInput> {
 
 /// ninjs 2.x and 3.x: `headlines: [{value}]`.
 fn first_value(list: Option<&serde_json::Value>) -> Option<String> {
-    list?.as_array()?.iter().find_map(|h| h.get("value")?.as_str().map(str::to_owned))
+    list?
+        .as_array()?
+        .iter()
+        .find_map(|h| h.get("value")?.as_str().map(str::to_owned))
 }
 
 /// ninjs 2.x and 3.x: `bodies: [{value, contenttype}]`, plain text first.
@@ -291,8 +312,14 @@ fn bodies_text(list: Option<&serde_json::Value>) -> Option<String> {
     let bodies = list?.as_array()?;
     let of_type = |kind: &str| {
         bodies.iter().find_map(|b| {
-            let content_type = b.get("contenttype").and_then(|c| c.as_str()).unwrap_or("text/plain");
-            content_type.starts_with(kind).then(|| b.get("value")?.as_str()).flatten()
+            let content_type = b
+                .get("contenttype")
+                .and_then(|c| c.as_str())
+                .unwrap_or("text/plain");
+            content_type
+                .starts_with(kind)
+                .then(|| b.get("value")?.as_str())
+                .flatten()
         })
     };
     of_type("text/plain")
@@ -315,9 +342,16 @@ mod tests {
 
     #[test]
     fn plain_text_is_kept_in_normal_form_with_its_hash() {
-        let report = submitted("  The river rose.\n\n\n\tIt fell   again. ", ReportFormat::Text).unwrap_or_else(|e| panic!("{e}"));
+        let report = submitted(
+            "  The river rose.\n\n\n\tIt fell   again. ",
+            ReportFormat::Text,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(report.text, "The river rose.\n\nIt fell again.");
-        assert_eq!(report.content_hash, content_hash("The river rose.\n\nIt fell again."));
+        assert_eq!(
+            report.content_hash,
+            content_hash("The river rose.\n\nIt fell again.")
+        );
         assert_eq!(report.version, 1);
     }
 
@@ -330,7 +364,11 @@ mod tests {
             paragraph.repeat(2)
         );
         let report = submitted(&page, ReportFormat::Html).unwrap_or_else(|e| panic!("{e}"));
-        assert!(report.text.starts_with("The flood reached"), "{}", report.text);
+        assert!(
+            report.text.starts_with("The flood reached"),
+            "{}",
+            report.text
+        );
         assert!(!report.text.contains("Copyright"));
         assert!(report.text.contains("\n\n"));
         assert_eq!(report.title.as_deref(), Some("Flood in the old town"));
@@ -340,11 +378,17 @@ mod tests {
     fn ninjs_1_fills_its_fields() {
         let doc = r#"{"uri": "urn:x:1", "version": "3", "headline": "Dam holds", "body_text": "The dam held.\n\nWater fell.", "byline": "A. Writer", "located": "LIMA", "versioncreated": "2024-03-07T10:00:00Z", "language": "en"}"#;
         let report = submitted(doc, ReportFormat::Ninjs).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((report.uri.as_deref(), report.version), (Some("urn:x:1"), 3));
+        assert_eq!(
+            (report.uri.as_deref(), report.version),
+            (Some("urn:x:1"), 3)
+        );
         assert_eq!(report.title.as_deref(), Some("Dam holds"));
         assert_eq!(report.dateline.as_deref(), Some("LIMA"));
         assert_eq!(report.text, "The dam held.\n\nWater fell.");
-        assert_eq!(report.published_at.map(|t| t.to_rfc3339()), Some("2024-03-07T10:00:00+00:00".into()));
+        assert_eq!(
+            report.published_at.map(|t| t.to_rfc3339()),
+            Some("2024-03-07T10:00:00+00:00".into())
+        );
     }
 
     #[test]
@@ -363,7 +407,10 @@ mod tests {
             ("[1, 2]", ReportFormat::Ninjs),
             ("   \n\n ", ReportFormat::Text),
             ("a\0b", ReportFormat::Text),
-            ("<html><body><script>x()</script></body></html>", ReportFormat::Html),
+            (
+                "<html><body><script>x()</script></body></html>",
+                ReportFormat::Html,
+            ),
         ] {
             assert!(submitted(body, format).is_err(), "{body:?}");
         }

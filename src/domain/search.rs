@@ -187,6 +187,11 @@ pub enum QueryError {
     NameTooLong,
 }
 
+/// Whether the analyzer drops this (lower-case) word as an English stop word.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
 /// A search document in `tsvector` input syntax (`'lexeme':1,4 ...`),

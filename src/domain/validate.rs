@@ -377,7 +377,10 @@ fn spans(field: &str, cites_report: bool, spans: Vec<Span>) -> Checked<Vec<Span>
     if let Some(bad) = spans.iter().find(|s| s.start >= s.end) {
         return Err(invalid(
             &format!("{field}.spans"),
-            format!("a span must start before it ends ({}..{})", bad.start, bad.end),
+            format!(
+                "a span must start before it ends ({}..{})",
+                bad.start, bad.end
+            ),
         ));
     }
     Ok(spans)
@@ -442,8 +445,8 @@ mod tests {
             url: None,
             published_at: Some(chrono::Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap()),
             kind: None,
-                report_id: None,
-                spans: vec![],
+            report_id: None,
+            spans: vec![],
         }];
         assert_eq!(check(e).unwrap_err().field, "sources[0].publishedAt");
         let correction = StoryEvent::DevelopmentCorrected(DevelopmentCorrected {

@@ -51,8 +51,8 @@ pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
 pub use reports::{
-    Citation, Clue, KeptReport, ReportFilter, ReportListKey, ReportStatus, StoredReport,
-    StoryMatch, REPORTS_CHANNEL,
+    Citation, Clue, KeptReport, ReportArrivals, ReportFilter, ReportListKey, ReportStatus,
+    StoredReport, StoryMatch, REPORTS_CHANNEL,
 };
 pub use search::SearchDifference;
 pub use stories::{StoryFilter, StoryHeader, StoryListKey};
@@ -362,6 +362,14 @@ impl Store {
         self.rebase_positions_if_restored().await?;
         self.reanalyse_search_if_stale().await?;
         Ok(())
+    }
+
+    /// The `readAfter` of a write that has committed: the WAL insert
+    /// position now (DESIGN §13).
+    pub async fn read_after(&self) -> Result<String, StoreError> {
+        Ok(sqlx::query_scalar(sql!("read/wal_insert_position"))
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// True when the database answers a trivial query.

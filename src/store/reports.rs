@@ -11,7 +11,6 @@ use super::{Store, StoreError};
 use crate::domain::extract::{extract, Extraction, ReportFacts, EXTRACTOR_VERSION};
 use crate::domain::model::SourceKind;
 use crate::domain::report::{content_hash, PreparedReport, ReportFormat};
-use crate::domain::StoryId;
 
 /// The channel a kept report's id is sent on.
 pub const REPORTS_CHANNEL: &str = "storyline_reports";
@@ -75,6 +74,23 @@ pub struct KeptReport {
     pub deduplicated: bool,
 }
 
+/// Ids of reports as they are kept, for one subscriber.
+pub struct ReportArrivals {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl ReportArrivals {
+    /// The next report's id; an error when the connection is lost.
+    pub async fn next(&mut self) -> Result<Uuid, StoreError> {
+        loop {
+            let notification = self.listener.recv().await?;
+            if let Ok(id) = Uuid::parse_str(notification.payload()) {
+                return Ok(id);
+            }
+        }
+    }
+}
+
 /// The inbox's filters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportFilter {
@@ -93,7 +109,7 @@ pub struct ReportListKey {
 /// A development citing a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Citation {
-    pub story: StoryId,
+    pub story: StoryHeader,
     pub development_id: Uuid,
     pub reported_in_version: i32,
 }
@@ -158,6 +174,13 @@ fn report_of(row: &sqlx::postgres::PgRow) -> Result<StoredReport, sqlx::Error> {
 }
 
 impl Store {
+    /// Starts listening for reports kept from now on.
+    pub async fn report_arrivals(&self) -> Result<ReportArrivals, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(REPORTS_CHANNEL).await?;
+        Ok(ReportArrivals { listener })
+    }
+
     /// Keeps a report and what the extractor finds in it, in one
     /// transaction; the same report again writes nothing. `received_at`
     /// is for imports: a report keeps the time it was first received.
@@ -217,7 +240,10 @@ impl Store {
 
     /// The kept report with this report's identity: the same again, or an
     /// error when the identity holds other text.
-    async fn kept_report_of(&self, report: &PreparedReport) -> Result<Option<KeptReport>, StoreError> {
+    async fn kept_report_of(
+        &self,
+        report: &PreparedReport,
+    ) -> Result<Option<KeptReport>, StoreError> {
         let row: Option<(Uuid, String)> = sqlx::query_as(sql!("reports/by_identity"))
             .bind(&report.uri)
             .bind(report.version)
@@ -235,7 +261,10 @@ impl Store {
     }
 
     pub async fn reports_by_ids(&self, ids: &[Uuid]) -> Result<Vec<StoredReport>, StoreError> {
-        let rows = sqlx::query(sql!("reports/by_ids")).bind(ids).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sql!("reports/by_ids"))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
         let mut reports = rows.iter().map(report_of).collect::<Result<Vec<_>, _>>()?;
         reports.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         Ok(reports)
@@ -255,7 +284,10 @@ impl Store {
                 .await?;
         if let Some((version, mentions, drafts)) = row.filter(|(v, _, _)| *v == EXTRACTOR_VERSION) {
             let _ = version;
-            if let (Ok(mentions), Ok(drafts)) = (serde_json::from_value(mentions), serde_json::from_value(drafts)) {
+            if let (Ok(mentions), Ok(drafts)) = (
+                serde_json::from_value(mentions),
+                serde_json::from_value(drafts),
+            ) {
                 return Ok(Extraction { mentions, drafts });
             }
         }
@@ -267,7 +299,12 @@ impl Store {
     }
 
     /// Appends a dismissal; `UnknownReport` for an id never kept.
-    pub async fn dismiss_report(&self, report: Uuid, reason: &str, principal: &str) -> Result<(), StoreError> {
+    pub async fn dismiss_report(
+        &self,
+        report: Uuid,
+        reason: &str,
+        principal: &str,
+    ) -> Result<(), StoreError> {
         let dismissed: Option<Uuid> = sqlx::query_scalar(sql!("reports/dismiss"))
             .bind(Uuid::now_v7())
             .bind(report)
@@ -275,26 +312,33 @@ impl Store {
             .bind(principal)
             .fetch_optional(&self.pool)
             .await?;
-        dismissed.map(|_| ()).ok_or(StoreError::UnknownReport(report))
+        dismissed
+            .map(|_| ())
+            .ok_or(StoreError::UnknownReport(report))
     }
 
     pub async fn report_citations(&self, report: Uuid) -> Result<Vec<Citation>, StoreError> {
-        let rows: Vec<(Uuid, Uuid, i32)> = sqlx::query_as(sql!("reports/cited_by"))
+        let rows = sqlx::query(sql!("reports/cited_by"))
             .bind(report)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(story, development_id, reported_in_version)| Citation {
-                story: StoryId(story),
-                development_id,
-                reported_in_version,
+        rows.iter()
+            .map(|row| {
+                Ok(Citation {
+                    story: super::stories::header_of(row)?,
+                    development_id: row.try_get("development_id")?,
+                    reported_in_version: row.try_get("reported_in_version")?,
+                })
             })
-            .collect())
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
     }
 
     /// The length in code points of each named report's text that exists.
-    pub async fn report_text_lengths(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, usize)>, StoreError> {
+    pub async fn report_text_lengths(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, usize)>, StoreError> {
         let rows: Vec<(Uuid, i64)> = sqlx::query_as(sql!("reports/text_lengths"))
             .bind(ids)
             .fetch_all(&self.pool)
@@ -306,7 +350,12 @@ impl Store {
     }
 
     /// Stories ranked by the clues they match.
-    pub async fn suggest_stories(&self, clues: &[Clue], public_only: bool, limit: i64) -> Result<Vec<StoryMatch>, StoreError> {
+    pub async fn suggest_stories(
+        &self,
+        clues: &[Clue],
+        public_only: bool,
+        limit: i64,
+    ) -> Result<Vec<StoryMatch>, StoreError> {
         if clues.is_empty() {
             return Ok(Vec::new());
         }
@@ -344,10 +393,14 @@ impl Store {
         let mut query = QueryBuilder::<Postgres>::new("SELECT r.id FROM reports r WHERE true");
         push_filter(&mut query, filter);
         if let Some(after) = after {
-            query.push(" AND (r.received_at, r.id) < (").push_bind(after.received_at);
+            query
+                .push(" AND (r.received_at, r.id) < (")
+                .push_bind(after.received_at);
             query.push(", ").push_bind(after.id).push(")");
         }
-        query.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ").push_bind(limit);
+        query
+            .push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ")
+            .push_bind(limit);
         let ids: Vec<Uuid> = query.build_query_scalar().fetch_all(&self.pool).await?;
         self.reports_by_ids(&ids).await
     }
@@ -365,14 +418,15 @@ impl Store {
         let mut after = Uuid::nil();
         let mut done = 0;
         loop {
-            let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, DateTime<Utc>, Option<String>)> =
-                sqlx::query_as(sql!("reports/stale_extractions"))
-                    .bind(EXTRACTOR_VERSION)
-                    .bind(after)
-                    .bind(BATCH)
-                    .fetch_all(&self.pool)
-                    .await?;
-            let Some(last) = rows.last() else { return Ok(done) };
+            let rows: Vec<StaleReading> = sqlx::query_as(sql!("reports/stale_extractions"))
+                .bind(EXTRACTOR_VERSION)
+                .bind(after)
+                .bind(BATCH)
+                .fetch_all(&self.pool)
+                .await?;
+            let Some(last) = rows.last() else {
+                return Ok(done);
+            };
             after = last.0;
             let mut tx = self.pool.begin().await?;
             for (id, text, published_at, received_at, dateline) in &rows {
@@ -389,7 +443,9 @@ impl Store {
     }
 
     /// Reports whose stored hash is not their text's: (id, stored, actual).
-    pub async fn reports_with_wrong_hashes(&self) -> Result<Vec<(Uuid, String, String)>, StoreError> {
+    pub async fn reports_with_wrong_hashes(
+        &self,
+    ) -> Result<Vec<(Uuid, String, String)>, StoreError> {
         const BATCH: i64 = 500;
         let mut after = Uuid::nil();
         let mut wrong = Vec::new();
@@ -399,7 +455,9 @@ impl Store {
                 .bind(BATCH)
                 .fetch_all(&self.pool)
                 .await?;
-            let Some(last) = rows.last() else { return Ok(wrong) };
+            let Some(last) = rows.last() else {
+                return Ok(wrong);
+            };
             after = last.0;
             for (id, text, stored) in rows {
                 let actual = content_hash(&text);
@@ -411,12 +469,26 @@ impl Store {
     }
 }
 
+/// A report to read again: id, text, published, received, dateline.
+type StaleReading = (
+    Uuid,
+    String,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+    Option<String>,
+);
+
 fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &ReportFilter) {
     if let Some(status) = filter.status {
-        query.push(" AND storyline_report_status(r.id) = ").push_bind(status.as_str());
+        query
+            .push(" AND storyline_report_status(r.id) = ")
+            .push_bind(status.as_str());
     }
     if let Some(publisher) = &filter.publisher {
-        query.push(" AND lower(r.publisher) = lower(").push_bind(publisher.clone()).push(")");
+        query
+            .push(" AND lower(r.publisher) = lower(")
+            .push_bind(publisher.clone())
+            .push(")");
     }
     if let Some(search) = &filter.search {
         query
@@ -431,8 +503,10 @@ async fn keep_extraction(
     report: Uuid,
     extraction: &Extraction,
 ) -> Result<(), StoreError> {
-    let mentions = serde_json::to_value(&extraction.mentions).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-    let drafts = serde_json::to_value(&extraction.drafts).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    let mentions = serde_json::to_value(&extraction.mentions)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    let drafts = serde_json::to_value(&extraction.drafts)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
     sqlx::query(sql!("reports/keep_extraction"))
         .bind(report)
         .bind(EXTRACTOR_VERSION)

@@ -11,6 +11,7 @@ mod numbers;
 mod quotes;
 pub mod score;
 mod speakers;
+pub mod suggest;
 pub mod text;
 mod words;
 
