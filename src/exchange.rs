@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
 use crate::domain::events::EventType;
-use crate::domain::exchange::{parse_import_line, ExchangeLine, ImportLineError, ImportedEvent};
+use crate::domain::exchange::{
+    parse_import_line, ExchangeLine, ImportLineError, ImportedEvent, RecordLine,
+};
 use crate::domain::fold::{apply, StoryFold};
 use crate::domain::{EventId, Position, StoryId, Version};
 use crate::progress::{progress_bar, report_progress};
@@ -50,6 +52,10 @@ pub struct ImportReport {
     /// Lines whose event was already stored with the same content.
     pub already_present: u64,
     pub stories: u64,
+    /// Reports kept (those already kept are not counted).
+    pub reports: u64,
+    /// Dismissal lines read.
+    pub dismissals: u64,
 }
 
 /// Where an imported story stands: its id and its fold so far, for checking
@@ -80,6 +86,16 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
         if line.trim().is_empty() {
             continue;
         }
+        if let Some(record) = RecordLine::parse(&line) {
+            let record = record.map_err(|e| bad_line(line_number, e))?;
+            if let Some(batch) = pending.take() {
+                write_batch(store, &mut stories, batch, &mut report).await?;
+            }
+            import_record(store, record, &mut report)
+                .await
+                .map_err(|e| bad_line(line_number, e))?;
+            continue;
+        }
         let imported =
             parse_import_line(&line).map_err(|e: ImportLineError| bad_line(line_number, e))?;
         let same_story = pending
@@ -107,6 +123,29 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
     store.flush_notifications().await;
     report.stories = stories.len() as u64;
     Ok(report)
+}
+
+/// Keeps an exported report or dismissal as it was.
+async fn import_record(
+    store: &Store,
+    record: RecordLine,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    match record {
+        RecordLine::Report(r) => {
+            if store
+                .import_report(r.id, &r.report, &r.principal, r.received_at)
+                .await?
+            {
+                report.reports += 1;
+            }
+        }
+        RecordLine::Dismissal(d) => {
+            store.import_dismissal(&d).await?;
+            report.dismissals += 1;
+        }
+    }
+    Ok(())
 }
 
 async fn write_batch(
@@ -254,6 +293,7 @@ pub async fn export(
         }
         return Ok(written);
     }
+    written += export_reports(store, &mut out).await?;
     let mut slugs: HashMap<StoryId, String> = HashMap::new();
     let mut after = Position::START;
     let mut written_before_it_began = 0u64;
@@ -289,6 +329,31 @@ pub async fn export(
         });
     }
     Ok(written)
+}
+
+/// Every report whole, then every dismissal: the lines before the events.
+async fn export_reports(store: &Store, out: &mut impl Write) -> Result<u64, ExchangeError> {
+    let mut written = 0;
+    let mut after = None;
+    loop {
+        let page = store.export_reports(after, 200).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.received_at, last.id));
+        for report in page {
+            write_record(out, &RecordLine::Report(Box::new(report)))?;
+            written += 1;
+        }
+    }
+    for dismissal in store.export_dismissals().await? {
+        write_record(out, &RecordLine::Dismissal(dismissal))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+fn write_record(out: &mut impl Write, record: &RecordLine) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"\n")
 }
 
 fn write_line(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use storyline::domain::report::{ReportFormat, ReportSubmission};
 use storyline::http::{self, AppState};
 use storyline::progress::{progress_bar, report_progress};
 use storyline::store::{ConnectOptions, Store, DEFAULT_CHECKPOINT_EVERY, DEFAULT_DATABASE_URL};
@@ -115,6 +116,43 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Keep reports (wire items, articles, ninjs documents) and score the
+    /// extractor.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Keep reports from files (`-` reads standard input); prints each
+    /// report's id, whether it was new, and the file.
+    Submit {
+        /// Files to submit; `-` is standard input.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// text, html or ninjs; by default from the extension (.html/.htm,
+        /// .json/.ninjs; anything else is text).
+        #[arg(long, value_parser = ["text", "html", "ninjs"])]
+        format: Option<String>,
+        /// Who published it (the source's name in drafts).
+        #[arg(long)]
+        publisher: Option<String>,
+        /// WIRE, NEWSPAPER, BROADCAST, OFFICIAL, NGO, WITNESS, SOCIAL_MEDIA or OTHER.
+        #[arg(long)]
+        kind: Option<String>,
+        /// When the source published it (RFC 3339); relative dates in the
+        /// text resolve against it.
+        #[arg(long, value_name = "RFC3339")]
+        published_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Score the extractor on the annotated reports (*.json) of DIR:
+    /// precision and recall per kind, and every miss. Needs no database.
+    Eval {
+        #[arg(default_value = "fixtures/reports")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -165,6 +203,94 @@ fn print_import_report(report: &exchange::ImportReport) {
         "{} events appended, {} already present, {} stories",
         report.appended, report.already_present, report.stories
     );
+    if report.reports + report.dismissals > 0 {
+        eprintln!(
+            "{} reports kept, {} dismissals read",
+            report.reports, report.dismissals
+        );
+    }
+}
+
+/// The format a file's extension suggests.
+fn format_of(path: &std::path::Path, given: Option<&str>) -> ReportFormat {
+    let named = given.map(str::to_owned).or_else(|| {
+        path.extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .map(|e| match e.as_str() {
+                "html" | "htm" => "html".to_owned(),
+                "json" | "ninjs" => "ninjs".to_owned(),
+                _ => "text".to_owned(),
+            })
+    });
+    match named.as_deref() {
+        Some("html") => ReportFormat::Html,
+        Some("ninjs") => ReportFormat::Ninjs,
+        _ => ReportFormat::Text,
+    }
+}
+
+/// `report submit`: each file kept, its id and whether it was new printed
+/// as it goes; a bad file stops the command with its name.
+async fn submit_reports(
+    store: &Store,
+    files: &[PathBuf],
+    format: Option<&str>,
+    defaults: &ReportSubmission,
+) -> anyhow::Result<()> {
+    let progress = progress_bar("{bar:30} {pos}/{len} reports");
+    progress.set_length(files.len() as u64);
+    for (done, file) in files.iter().enumerate() {
+        let body = if file.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin().lock())
+                .context("cannot read standard input")?
+        } else {
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+        };
+        let submission = ReportSubmission {
+            body,
+            format: format_of(file, format),
+            ..defaults.clone()
+        };
+        let prepared = submission
+            .prepare()
+            .with_context(|| format!("{} is not a report storyline can keep", file.display()))?;
+        let kept = store
+            .submit_report(&prepared, "cli", None, None)
+            .await
+            .with_context(|| format!("cannot keep {}", file.display()))?;
+        let state = if kept.deduplicated {
+            "deduplicated"
+        } else {
+            "new"
+        };
+        progress.suspend(|| println!("{}\t{state}\t{}", kept.id, file.display()));
+        report_progress(&progress, done as u64 + 1, "reports submitted");
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// `report eval`: the extractor scored on annotated reports.
+fn evaluate_extractor(dir: &std::path::Path) -> anyhow::Result<()> {
+    use storyline::domain::extract::score::{evaluate, table, Annotated, Scores};
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut total = Scores::default();
+    for path in &paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let annotated: Annotated = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not an annotated report", path.display()))?;
+        total.add(&evaluate(&annotated));
+    }
+    println!("{} annotated reports in {}", paths.len(), dir.display());
+    print!("{}", table(&total));
+    Ok(())
 }
 
 /// mimalloc instead of glibc's allocator: the snapshot query serves 18%
@@ -190,6 +316,12 @@ async fn main() -> std::process::ExitCode {
 async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Schema { events } = &cli.command {
         return write_schemas(events.as_deref());
+    }
+    if let Command::Report {
+        command: ReportCommand::Eval { dir },
+    } = &cli.command
+    {
+        return evaluate_extractor(dir);
     }
     let store = Store::connect(&ConnectOptions {
         database_url: cli.database.database_url.clone(),
@@ -244,7 +376,32 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             };
             http::serve(listener, state).await?;
         }
-        Command::Schema { .. } => unreachable!("handled before connecting"),
+        Command::Schema { .. }
+        | Command::Report {
+            command: ReportCommand::Eval { .. },
+        } => unreachable!("handled before connecting"),
+        Command::Report {
+            command:
+                ReportCommand::Submit {
+                    files,
+                    format,
+                    publisher,
+                    kind,
+                    published_at,
+                },
+        } => {
+            let kind = kind
+                .map(|k| serde_json::from_value(serde_json::Value::String(k.trim().to_uppercase())))
+                .transpose()
+                .context("--kind is one of WIRE, NEWSPAPER, BROADCAST, OFFICIAL, NGO, WITNESS, SOCIAL_MEDIA, OTHER")?;
+            let defaults = ReportSubmission {
+                publisher,
+                source_kind: kind,
+                published_at,
+                ..ReportSubmission::default()
+            };
+            submit_reports(store, &files, format.as_deref(), &defaults).await?;
+        }
         Command::Migrate => {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");
@@ -272,8 +429,8 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             .await?;
             progress.finish_and_clear();
             eprintln!(
-                "Rebuilt {} stories from {} events.",
-                report.stories, report.events
+                "Rebuilt {} stories from {} events; {} reports read again.",
+                report.stories, report.events, report.reports
             );
         }
         Command::Verify => {
@@ -283,6 +440,9 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             })
             .await?;
             progress.finish_and_clear();
+            let mut differences: Vec<String> =
+                differences.iter().map(ToString::to_string).collect();
+            differences.extend(projection::verify_reports(store).await?);
             if !differences.is_empty() {
                 for difference in &differences {
                     println!("{difference}");
@@ -292,7 +452,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                     differences.len()
                 );
             }
-            eprintln!("Every snapshot equals the fold of its events.");
+            eprintln!("Every snapshot equals the fold of its events; every report its hash.");
         }
         Command::Token {
             command: TokenCommand::Create { name, scope },

@@ -26,6 +26,39 @@ pub struct ExchangeLine {
     pub metadata: Option<serde_json::Value>,
 }
 
+/// A line that is not an event: a report (written before the events, so
+/// that the sources citing it follow it) or a dismissal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum RecordLine {
+    Report(Box<super::report::ExportedReport>),
+    Dismissal(super::report::Dismissal),
+}
+
+impl RecordLine {
+    /// The record a line holds, when it is not an event line: None for
+    /// an event line, the reason for a record line that is wrong.
+    pub fn parse(line: &str) -> Option<Result<RecordLine, ImportLineError>> {
+        let trimmed = line.trim_start();
+        let is_record = ["{\"report\"", "{\"dismissal\""]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+        if !is_record {
+            return None;
+        }
+        Some(
+            serde_json::from_str::<RecordLine>(line)
+                .map_err(|e| ImportLineError::Syntax(e.to_string()))
+                .and_then(|record| match record {
+                    RecordLine::Report(report) => {
+                        Ok(RecordLine::Report(Box::new(report.checked()?)))
+                    }
+                    dismissal => Ok(dismissal),
+                }),
+        )
+    }
+}
+
 /// One imported event, decoded and validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedEvent {

@@ -81,6 +81,59 @@ pub struct PreparedReport {
     pub feed: Option<String>,
 }
 
+/// A report as `export` writes it and `import` reads it: whole, with its
+/// id, time of receipt and submitter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedReport {
+    pub id: uuid::Uuid,
+    pub received_at: DateTime<Utc>,
+    pub principal: String,
+    #[serde(flatten)]
+    pub report: PreparedReport,
+}
+
+impl ExportedReport {
+    /// The record, if its text is in normal form and its hash is its
+    /// text's (an export is read back exactly, not extracted again).
+    pub fn checked(self) -> Result<ExportedReport, InvalidInput> {
+        let r = &self.report;
+        if r.text.is_empty() || r.text.contains('\0') || normal_form(&r.text) != r.text {
+            return Err(invalid(
+                "report.text",
+                "must be non-empty text in normal form",
+            ));
+        }
+        if content_hash(&r.text) != r.content_hash {
+            return Err(invalid(
+                "report.contentHash",
+                "is not the SHA-256 of the text",
+            ));
+        }
+        if r.version < 1 || r.body.len() > MAX_BODY_BYTES || r.body.contains('\0') {
+            return Err(invalid(
+                "report",
+                "version must be at least 1 and the body at most 1 MiB, without NUL",
+            ));
+        }
+        if let Some(url) = &r.url {
+            check_web_url("report.url", url)?;
+        }
+        Ok(self)
+    }
+}
+
+/// A dismissal as kept: who set the report aside, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dismissal {
+    pub id: uuid::Uuid,
+    pub report_id: uuid::Uuid,
+    pub reason: String,
+    pub principal: String,
+    pub dismissed_at: DateTime<Utc>,
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> InvalidInput {
     InvalidInput {
         field: field.to_owned(),

@@ -29,7 +29,21 @@ pub async fn rebuild(
     store: &Store,
     on_progress: impl FnMut(u64),
 ) -> Result<RebuildReport, StoreError> {
-    store.rebuild_snapshots(on_progress).await
+    let mut report = store.rebuild_snapshots(on_progress).await?;
+    report.reports = store.reextract_stale_reports().await?;
+    Ok(report)
+}
+
+/// Reports whose stored content hash is not the hash of their text.
+pub async fn verify_reports(store: &Store) -> Result<Vec<String>, StoreError> {
+    Ok(store
+        .reports_with_wrong_hashes()
+        .await?
+        .into_iter()
+        .map(|(id, stored, actual)| {
+            format!("report {id}: contentHash {stored} is not its text's hash {actual}")
+        })
+        .collect())
 }
 
 /// Folds every story's events and compares the result with its stored

@@ -12,6 +12,8 @@ use crate::domain::events::EventType;
 pub struct RebuildReport {
     pub stories: u64,
     pub events: u64,
+    /// Reports read again by this extractor version (mentions and drafts).
+    pub reports: u64,
 }
 
 impl Store {
@@ -41,6 +43,7 @@ impl Store {
         let report = RebuildReport {
             stories,
             events: u64::try_from(events).unwrap_or_default(),
+            reports: 0,
         };
         on_progress(report.events);
         sqlx::raw_sql(sql!("rebuild/swap"))

@@ -10,7 +10,9 @@ use super::stories::StoryHeader;
 use super::{Store, StoreError};
 use crate::domain::extract::{extract, Extraction, ReportFacts, EXTRACTOR_VERSION};
 use crate::domain::model::SourceKind;
-use crate::domain::report::{content_hash, PreparedReport, ReportFormat};
+use crate::domain::report::{
+    content_hash, Dismissal, ExportedReport, PreparedReport, ReportFormat,
+};
 
 /// The channel a kept report's id is sent on.
 pub const REPORTS_CHANNEL: &str = "storyline_reports";
@@ -195,6 +197,56 @@ impl Store {
             return Ok(kept);
         }
         let id = id.unwrap_or_else(Uuid::now_v7);
+        if self
+            .insert_report(id, report, principal, received_at)
+            .await?
+        {
+            return Ok(KeptReport {
+                id,
+                deduplicated: false,
+            });
+        }
+        // Another writer kept it between our look and our insert.
+        self.kept_report_of(report)
+            .await?
+            .ok_or(StoreError::ReportIdentityClash)
+    }
+
+    /// Keeps an exported report under its own id and time of receipt;
+    /// false when that id holds it already. A report whose identity is
+    /// kept under another id, or whose id holds other text, is refused.
+    pub async fn import_report(
+        &self,
+        id: Uuid,
+        report: &PreparedReport,
+        principal: &str,
+        received_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if self
+            .insert_report(id, report, principal, Some(received_at))
+            .await?
+        {
+            return Ok(true);
+        }
+        let kept: Option<String> = sqlx::query_scalar(sql!("reports/by_id_hash"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match kept {
+            Some(hash) if hash == report.content_hash => Ok(false),
+            _ => Err(StoreError::ReportIdentityClash),
+        }
+    }
+
+    /// Inserts a report and its reading in one transaction; false when a
+    /// report of its id or identity is kept already (nothing written).
+    async fn insert_report(
+        &self,
+        id: Uuid,
+        report: &PreparedReport,
+        principal: &str,
+        received_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(sql!("reports/insert"))
             .bind(id)
@@ -218,12 +270,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some(received_at) = inserted else {
-            // Another writer kept it between our look and our insert.
             tx.rollback().await?;
-            return self
-                .kept_report_of(report)
-                .await?
-                .ok_or(StoreError::ReportIdentityClash);
+            return Ok(false);
         };
         let extraction = extract(ReportFacts {
             text: &report.text,
@@ -232,10 +280,82 @@ impl Store {
         });
         keep_extraction(&mut tx, id, &extraction).await?;
         tx.commit().await?;
-        Ok(KeptReport {
-            id,
-            deduplicated: false,
-        })
+        Ok(true)
+    }
+
+    /// Reports whole for `export`, a page at a time in the order received.
+    pub async fn export_reports(
+        &self,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<ExportedReport>, StoreError> {
+        let rows = sqlx::query(sql!("reports/export_page"))
+            .bind(after.map(|(at, _)| at))
+            .bind(after.map_or(Uuid::nil(), |(_, id)| id))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let format: String = row.try_get("format")?;
+                Ok(ExportedReport {
+                    id: row.try_get("id")?,
+                    received_at: row.try_get("received_at")?,
+                    principal: row.try_get("principal")?,
+                    report: PreparedReport {
+                        uri: row.try_get("uri")?,
+                        version: row.try_get("version")?,
+                        format: ReportFormat::parse(&format).unwrap_or_default(),
+                        body: row.try_get("body")?,
+                        text: row.try_get("text")?,
+                        content_hash: row.try_get("content_hash")?,
+                        title: row.try_get("title")?,
+                        publisher: row.try_get("publisher")?,
+                        source_kind: source_kind_of(row.try_get("source_kind")?),
+                        url: row.try_get("url")?,
+                        byline: row.try_get("byline")?,
+                        dateline: row.try_get("dateline")?,
+                        language: row.try_get("language")?,
+                        published_at: row.try_get("published_at")?,
+                        feed: row.try_get("feed")?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Every dismissal, oldest first, for `export`.
+    pub async fn export_dismissals(&self) -> Result<Vec<Dismissal>, StoreError> {
+        let rows: Vec<(Uuid, Uuid, String, String, DateTime<Utc>)> =
+            sqlx::query_as(sql!("reports/export_dismissals"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, report_id, reason, principal, dismissed_at)| Dismissal {
+                    id,
+                    report_id,
+                    reason,
+                    principal,
+                    dismissed_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Keeps an exported dismissal; one already kept is left alone.
+    pub async fn import_dismissal(&self, dismissal: &Dismissal) -> Result<(), StoreError> {
+        sqlx::query(sql!("reports/import_dismissal"))
+            .bind(dismissal.id)
+            .bind(dismissal.report_id)
+            .bind(&dismissal.reason)
+            .bind(&dismissal.principal)
+            .bind(dismissal.dismissed_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The kept report with this report's identity: the same again, or an
