@@ -7,6 +7,7 @@ COPY migrations ./migrations
 COPY benches ./benches
 COPY fixtures ./fixtures
 COPY desk ./desk
+COPY vendor ./vendor
 RUN cargo build --release --locked --bin storyline
 
 FROM debian:bookworm-slim

@@ -94,13 +94,18 @@ pub fn group(
         let same_paragraph = |run: &Run| {
             layout.sentences[run.sentences.end - 1].paragraph == layout.sentences[s].paragraph
         };
+        // One speaker's quotes go on across paragraphs; anything else
+        // joins a run only in its paragraph, with no other date or speaker.
+        let joins = |run: &Run| {
+            let same_speaker = speaker.is_some() && speaker == run.speaker;
+            let compatible = (date.is_none() || run.date.is_none() || date == run.date)
+                && (speaker.is_none() || run.speaker.is_none() || speaker == run.speaker);
+            run.sentences.end == s
+                && (same_speaker && (date.is_none() || date == run.date)
+                    || compatible && same_paragraph(run))
+        };
         match runs.last_mut() {
-            Some(run)
-                if run.sentences.end == s
-                    && (date.is_none() || run.date.is_none() || date == run.date)
-                    && (speaker.is_none() || run.speaker.is_none() || speaker == run.speaker)
-                    && (speaker.is_some() || date.is_some() || same_paragraph(run)) =>
-            {
+            Some(run) if joins(run) => {
                 run.sentences.end = s + 1;
                 run.date = run.date.or(date);
                 run.speaker = run.speaker.clone().or(speaker);
@@ -142,12 +147,7 @@ fn draft_of(
     let location = of_kind(MentionKind::Place)
         .find_map(|m| m.location.clone())
         .or_else(|| {
-            dateline_place(facts.dateline).map(|name| Location {
-                name,
-                country: None,
-                latitude: None,
-                longitude: None,
-            })
+            dateline_place(facts.dateline).map(|name| super::places::dateline_location(&name))
         });
     let mut actors: Vec<ActorRef> = Vec::new();
     for actor in of_kind(MentionKind::Actor).filter_map(|m| m.actor.clone()) {
@@ -208,5 +208,72 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     match cut.rfind(' ') {
         Some(space) if space > 0 => cut[..space].trim_end().to_owned(),
         _ => cut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{extract, normal_form, ReportFacts};
+    use super::*;
+
+    fn drafts(text: &str) -> Vec<Draft> {
+        let text = normal_form(text);
+        let anchor = NaiveDate::from_ymd_opt(2024, 3, 7).unwrap_or_default();
+        extract(ReportFacts {
+            text: &text,
+            anchor,
+            dateline: Some("LIMA"),
+        })
+        .drafts
+    }
+
+    #[test]
+    fn one_speakers_quotes_across_paragraphs_make_one_draft() {
+        let found = drafts(
+            "“The water came in the night and took everything we had,” said Rosa Quispe, a farmer.\n\n\
+             “We will rebuild, but it will take a long time,” she said.",
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].quotes.len(), 2);
+        assert_eq!(found[0].quotes[1].speaker, "Rosa Quispe");
+    }
+
+    #[test]
+    fn another_date_starts_another_draft_and_each_figure_is_in_one() {
+        let found = drafts(
+            "At least 12 people were killed on Monday, police said. \
+             On Tuesday, more than 300 homes were evacuated.",
+        );
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].occurred_on.to_string(), "2024-03-04");
+        assert_eq!(found[1].occurred_on.to_string(), "2024-03-05");
+        let figures: usize = found.iter().map(|d| d.figures.len()).sum();
+        assert_eq!(figures, 2);
+    }
+
+    #[test]
+    fn a_draft_without_a_date_happens_on_the_anchor_at_the_datelines_place() {
+        let found = drafts("Some 40 families were displaced, officials said.");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].occurred_on.to_string(), "2024-03-07");
+        assert_eq!(found[0].precision, TimePrecision::Day);
+        let location = found[0]
+            .location
+            .as_ref()
+            .map(|l| (l.name.as_str(), l.country.as_deref()));
+        assert_eq!(location, Some(("Lima", Some("Peru"))));
+    }
+
+    #[test]
+    fn headlines_are_cut_at_a_word_within_200_characters() {
+        let long = format!(
+            "On Monday, {} were killed.",
+            "the storm and the flood ".repeat(20)
+        );
+        let found = drafts(&long);
+        let headline = &found[0].headline;
+        assert!(headline.chars().count() <= MAX_HEADLINE);
+        assert!(long.starts_with(headline.as_str()));
+        assert!(!headline.ends_with(' '));
     }
 }

@@ -1303,3 +1303,96 @@ pub const RELATIVE_DAYS: &[(&str, i64)] = &[
 
 /// Parts of a day after "this" that name the anchor's day.
 pub const DAY_PARTS: &[&str] = &["morning", "afternoon", "evening", "night"];
+
+// ---- places --------------------------------------------------------------
+
+/// Places of the gazetteer whose one-word names are everyday English words
+/// or given names: alone, they are read as words, not places.
+pub const AMBIGUOUS_PLACE_NAMES: &[&str] = &[
+    "Alice",
+    "Asia",
+    "Aurora",
+    "Bath",
+    "Bay",
+    "Central",
+    "Concord",
+    "Deal",
+    "Eagle",
+    "Elizabeth",
+    "Enterprise",
+    "Garland",
+    "Golden",
+    "Hull",
+    "Independence",
+    "Liberty",
+    "March",
+    "Marina",
+    "Mary",
+    "Mesa",
+    "Mission",
+    "Mobile",
+    "Most",
+    "Nice",
+    "Of",
+    "Opportunity",
+    "Orange",
+    "Paradise",
+    "Police",
+    "Providence",
+    "Reading",
+    "Sale",
+    "Split",
+    "Temple",
+    "Troy",
+    "Union",
+    "University",
+    "Van",
+    "Victoria",
+    "Carmen",
+    "Florida",
+    "Jackson",
+    "Lincoln",
+    "Madison",
+    "Clinton",
+    "Franklin",
+    "Hamilton",
+    "Chelsea",
+    "Salem",
+    "Dover",
+    "Hope",
+    "Unity",
+    "Progress",
+];
+
+/// Words after a name that show it is the subject of a verb ("Turkey has",
+/// "Kabul says").
+pub const VERB_HINTS: &[&str] = &[
+    "has", "have", "had", "is", "was", "will", "would", "could", "should", "may", "might", "must",
+    "can", "says", "said", "wants", "plans", "agreed", "warned", "denied", "rejected",
+];
+
+/// Other names of countries, as news writes them.
+pub const COUNTRY_ALIASES: &[(&str, &str)] = &[
+    ("U.S.", "United States"),
+    ("US", "United States"),
+    ("USA", "United States"),
+    ("U.S.A.", "United States"),
+    ("United States of America", "United States"),
+    ("Britain", "United Kingdom"),
+    ("Great Britain", "United Kingdom"),
+    ("UK", "United Kingdom"),
+    ("U.K.", "United Kingdom"),
+    ("Russian Federation", "Russia"),
+    ("Czech Republic", "Czechia"),
+    ("Türkiye", "Turkey"),
+    ("Burma", "Myanmar"),
+    ("Holland", "Netherlands"),
+    ("the Netherlands", "Netherlands"),
+    ("Ivory Coast", "Ivory Coast"),
+    ("Côte d'Ivoire", "Ivory Coast"),
+    ("DRC", "Democratic Republic of the Congo"),
+    ("DR Congo", "Democratic Republic of the Congo"),
+    ("UAE", "United Arab Emirates"),
+    ("South Korea", "South Korea"),
+    ("North Korea", "North Korea"),
+];

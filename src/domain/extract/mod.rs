@@ -8,6 +8,7 @@ mod drafts;
 mod figures;
 mod lexicon;
 mod numbers;
+mod places;
 mod quotes;
 pub mod score;
 mod speakers;
@@ -179,18 +180,68 @@ impl<'l, 'a> Reading<'l, 'a> {
                 out.push(m);
             }
         }
-        let mut attributions = self.attributions();
+        let (mut attributions, named) = self.attributions();
         self.quote_mentions(cp, &mut attributions, &mut out);
-        self.figure_mentions(cp, &attributions, &dated, &mut out);
+        let places = self.place_mentions(&named);
+        self.figure_mentions(cp, &attributions, &dated, &places, &mut out);
+        for place in places.iter().flatten() {
+            let bytes = self.words.bytes(place.tokens.start, place.tokens.end);
+            let mut m = Mention::new(MentionKind::Place, cp.span(bytes.clone()));
+            m.location = Some(place.location.clone());
+            out.push(m);
+            if place.is_country && self.acts(place.tokens.start, place.tokens.end) {
+                let mut actor = Mention::new(MentionKind::Actor, cp.span(bytes.clone()));
+                actor.actor = Some(ActorRef {
+                    name: self.layout.text[bytes].to_owned(),
+                    kind: ActorKind::Country,
+                    role: None,
+                });
+                out.push(actor);
+            }
+        }
         self.actor_mentions(cp, &attributions, &mut out);
         out
     }
 
+    /// Whether the word after a country's name makes it the subject of a
+    /// verb: a country named as an actor ("Turkey has asked", "Kabul
+    /// says").
+    fn acts(&self, start: usize, next: usize) -> bool {
+        let word = self.words.lower(next).unwrap_or_default();
+        let governed = start > 0
+            && self.words.lower(start - 1).is_some_and(|w| {
+                lexicon::NOUN_PHRASE_BREAKS.contains(&w) && !matches!(w, "the" | "and" | "but")
+            });
+        !governed && (lexicon::VERB_HINTS.contains(&word) || lexicon::SPEECH_VERBS.contains(&word))
+    }
+
+    /// Each sentence's places; people's names are no places.
+    fn place_mentions(&self, named: &[std::ops::Range<usize>]) -> Vec<Vec<places::PlaceMention>> {
+        let excluded = |i: usize| {
+            let index = named.partition_point(|r| r.end <= i);
+            named.get(index).is_some_and(|r| r.start <= i)
+        };
+        let found: Vec<Vec<places::FoundName>> = self
+            .layout
+            .sentences
+            .iter()
+            .map(|s| places::find_places(self.words, s.tokens.clone(), &excluded))
+            .collect();
+        let all: Vec<places::FoundName> = found.iter().flatten().cloned().collect();
+        let mut resolved = places::resolve_places(&all).into_iter();
+        found
+            .iter()
+            .map(|sentence| resolved.by_ref().take(sentence.len()).collect())
+            .collect()
+    }
+
     /// Each sentence's speaker, from its own speech verb, resolved against
-    /// the people named before it.
-    fn attributions(&self) -> Vec<Option<Speaker>> {
+    /// the people named before it; and the tokens naming people, in order.
+    fn attributions(&self) -> (Vec<Option<Speaker>>, Vec<std::ops::Range<usize>>) {
         let mut people = People::default();
-        self.layout
+        let mut named = Vec::new();
+        let attributions = self
+            .layout
             .sentences
             .iter()
             .map(|sentence| {
@@ -200,12 +251,18 @@ impl<'l, 'a> Reading<'l, 'a> {
                 let start = sentence.tokens.start;
                 // The person a sentence opens with is named before any "he".
                 if let Some(subject) = speakers::opening_person(self.words, &items, start) {
+                    named.push(subject.tokens.clone());
                     people.resolve(subject);
                 }
-                speakers::attribution(self.words, &items, start)
-                    .and_then(|found| people.resolve(found))
+                let found = speakers::attribution(self.words, &items, start)?;
+                if found.kind == SpeakerKind::Person {
+                    named.push(found.tokens.clone());
+                }
+                people.resolve(found)
             })
-            .collect()
+            .collect();
+        named.sort_by_key(|r| r.start);
+        (attributions, named)
     }
 
     fn sentence_of(&self, byte: usize) -> usize {
@@ -281,6 +338,7 @@ impl<'l, 'a> Reading<'l, 'a> {
         cp: &CodePoints,
         attributions: &[Option<Speaker>],
         dated: &[bool],
+        places: &[Vec<places::PlaceMention>],
         out: &mut Vec<Mention>,
     ) {
         let quoted = |i: usize| self.is_quoted(i);
@@ -301,7 +359,10 @@ impl<'l, 'a> Reading<'l, 'a> {
                     value: f.value,
                     qualifier: f.qualifier,
                     unit: f.unit,
-                    place: place.clone(),
+                    place: places[index]
+                        .first()
+                        .map(|p| p.location.name.clone())
+                        .or_else(|| place.clone()),
                     claimed_by: attributions[index].as_ref().map(|s| s.name.clone()),
                     low: f.low,
                     high: f.high,
@@ -318,20 +379,30 @@ impl<'l, 'a> Reading<'l, 'a> {
         attributions: &[Option<Speaker>],
         out: &mut Vec<Mention>,
     ) {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<usize> = out
+            .iter()
+            .filter(|m| m.kind == MentionKind::Actor)
+            .map(|m| m.span.start)
+            .collect();
         for speaker in attributions.iter().flatten() {
             let kind = match speaker.kind {
+                _ if places::country_named(&speaker.name).is_some() => ActorKind::Country,
                 SpeakerKind::Person => ActorKind::Person,
                 SpeakerKind::Organisation => ActorKind::Organization,
                 SpeakerKind::Unnamed | SpeakerKind::Pronoun => continue,
             };
-            if !seen.insert(speaker.tokens.start) {
+            // "he" stands for a person named elsewhere; it names no one.
+            if self
+                .words
+                .is_in(speaker.tokens.start, lexicon::PERSON_PRONOUNS)
+            {
                 continue;
             }
-            let mut m = Mention::new(
-                MentionKind::Actor,
-                cp.span(self.words.bytes(speaker.tokens.start, speaker.tokens.end)),
-            );
+            let span = cp.span(self.words.bytes(speaker.tokens.start, speaker.tokens.end));
+            if !seen.insert(span.start) {
+                continue;
+            }
+            let mut m = Mention::new(MentionKind::Actor, span);
             m.actor = Some(ActorRef {
                 name: speaker.name.clone(),
                 kind,
@@ -341,6 +412,7 @@ impl<'l, 'a> Reading<'l, 'a> {
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
