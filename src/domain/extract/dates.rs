@@ -67,6 +67,19 @@ impl Reader<'_, '_> {
             .or_else(|| self.month(i))
             .or_else(|| self.relative_day(i))
             .or_else(|| self.year(i))
+            .or_else(|| self.mid_period(i))
+    }
+
+    /// "mid-2024" (YEAR), "mid-March" (MONTH).
+    fn mid_period(&self, i: usize) -> Option<DateMention> {
+        let rest = self.lower(i)?.strip_prefix("mid-")?;
+        if let Ok(year) = rest.parse::<i32>() {
+            let date =
+                NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (1000..=2199).contains(&year))?;
+            return self.mention(i..i + 1, date, TimePrecision::Year);
+        }
+        let month = lookup(MONTHS, rest)?;
+        self.mention(i..i + 1, self.resolve_month(month)?, TimePrecision::Month)
     }
 
     fn mention(
@@ -129,6 +142,19 @@ impl Reader<'_, '_> {
         lookup(MONTHS, without_possessive(self.lower(i)?))
     }
 
+    /// A month name and the token after it, past an abbreviation's dot
+    /// ("Jan. 5", "Sept. 11").
+    fn month_at(&self, i: usize) -> Option<(u32, usize)> {
+        let month = self.month_name(i)?;
+        let abbreviated = self.lower(i).is_some_and(|w| w.len() <= 4);
+        let next = if abbreviated && self.lower(i + 1) == Some(".") {
+            i + 2
+        } else {
+            i + 1
+        };
+        Some((month, next))
+    }
+
     fn weekday_name(&self, i: usize) -> Option<Weekday> {
         if !self.words.is_capitalized(i) || i >= self.end {
             return None;
@@ -143,17 +169,17 @@ impl Reader<'_, '_> {
 
     /// "July 13", "July 13, 2021", "Dec. 3".
     fn month_then_day(&self, i: usize) -> Option<DateMention> {
-        let month = self.month_name(i)?;
-        let day = self.day_number(i + 1)?;
-        if self.words.kind(i + 1) == Some(TokenKind::Number) && self.year_number(i + 1).is_some() {
+        let (month, at) = self.month_at(i)?;
+        let day = self.day_number(at)?;
+        if self.words.kind(at) == Some(TokenKind::Number) && self.year_number(at).is_some() {
             return None;
         }
-        let comma_year = (self.lower(i + 2) == Some(","))
-            .then(|| self.year_number(i + 3))
+        let comma_year = (self.lower(at + 1) == Some(","))
+            .then(|| self.year_number(at + 2))
             .flatten();
-        let (year, end) = match comma_year.or_else(|| self.year_number(i + 2)) {
-            Some(y) => (Some(y), if comma_year.is_some() { i + 4 } else { i + 3 }),
-            None => (None, i + 2),
+        let (year, end) = match comma_year.or_else(|| self.year_number(at + 1)) {
+            Some(y) => (Some(y), if comma_year.is_some() { at + 3 } else { at + 2 }),
+            None => (None, at + 1),
         };
         let date = self.resolve_day(year, month, day)?;
         self.mention(i..end, date, TimePrecision::Day)
@@ -162,10 +188,10 @@ impl Reader<'_, '_> {
     /// "3 March", "13 July 2021".
     fn day_then_month(&self, i: usize) -> Option<DateMention> {
         let day = self.day_number(i)?;
-        let month = self.month_name(i + 1)?;
-        let (year, end) = match self.year_number(i + 2) {
-            Some(y) => (Some(y), i + 3),
-            None => (None, i + 2),
+        let (month, at) = self.month_at(i + 1)?;
+        let (year, end) = match self.year_number(at) {
+            Some(y) => (Some(y), at + 1),
+            None => (None, at),
         };
         let date = self.resolve_day(year, month, day)?;
         self.mention(i..end, date, TimePrecision::Day)
@@ -202,10 +228,10 @@ impl Reader<'_, '_> {
         if let Some(m) = self.month_then_day(i) {
             return Some(m);
         }
-        let month = self.month_name(i)?;
-        if let Some(year) = self.year_number(i + 1) {
+        let (month, at) = self.month_at(i)?;
+        if let Some(year) = self.year_number(at) {
             let date = NaiveDate::from_ymd_opt(year, month, 1)?;
-            return self.mention(i..i + 2, date, TimePrecision::Month);
+            return self.mention(i..at + 1, date, TimePrecision::Month);
         }
         let before = (i > self.start).then(|| self.words.lower(i - 1)).flatten();
         let anchor_month = self.anchor.month();
@@ -491,6 +517,27 @@ mod tests {
         assert_eq!(one("a vote next February", THURSDAY).1, "2025-02-01");
         let written = one("In June 2018, the sides met.", THURSDAY);
         assert_eq!(written, as_written("June 2018", "2018-06-01", Month));
+    }
+
+    #[test]
+    fn abbreviated_months_keep_their_dot() {
+        let found = one("declared an emergency on Jan. 5 in the south", THURSDAY);
+        assert_eq!(found, as_written("Jan. 5", "2024-01-05", Day));
+        let attack = one("The attack on Sept. 11, 2001, changed the city.", THURSDAY);
+        assert_eq!(attack, as_written("Sept. 11, 2001", "2001-09-11", Day));
+        assert_eq!(one("in Dec. 2019 the plant shut", THURSDAY).1, "2019-12-01");
+    }
+
+    #[test]
+    fn mid_years_and_mid_months() {
+        assert_eq!(
+            one("talks go on until mid-2025", THURSDAY),
+            as_written("mid-2025", "2025-01-01", Year)
+        );
+        assert_eq!(
+            one("cases recorded in mid-January", THURSDAY).1,
+            "2024-01-01"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! qualifier, range and canonical metric (DESIGN §11).
 
 use super::lexicon::{
-    COLLECTIVE_NOUNS, CURRENCY_SIGNS, METRIC_WORDS, NOT_COUNTED_AFTER, NOT_PLURAL,
+    COLLECTIVE_NOUNS, CURRENCY_SIGNS, METRIC_NOUNS, METRIC_WORDS, NOT_COUNTED_AFTER, NOT_PLURAL,
     NOUN_PHRASE_BREAKS, PEOPLE_NOUNS, PREDICATE_FILLERS, QUALIFIERS, TOLL_NOUNS,
 };
 use super::numbers::{read_number, Number};
@@ -236,7 +236,9 @@ fn predicate_metric(words: &Words, from: usize, end: usize) -> Option<&'static s
     while k < end && words.is_in(k, PREDICATE_FILLERS) {
         k += 1;
     }
-    if k == from && !words.is_in(k, &["dead", "killed", "injured", "wounded", "missing"]) {
+    // Without a filler, only a participle or an adjective follows: "three
+    // injured", "people died"; not a noun ("people deaths").
+    if k == from && words.is_in(k, METRIC_NOUNS) {
         return None;
     }
     (k < end).then(|| metric_of(words.lower(k)?)).flatten()

@@ -533,6 +533,50 @@ pub const PHRASE_BREAKS: &[&str] = &[
     "told",
 ];
 
+/// One unnamed person who may speak ("a witness said", "one resident
+/// told reporters").
+pub const SPEAKER_NOUNS: &[&str] = &[
+    "witness",
+    "resident",
+    "survivor",
+    "neighbour",
+    "neighbor",
+    "villager",
+    "farmer",
+    "worker",
+    "student",
+    "parent",
+    "mother",
+    "father",
+    "relative",
+    "passenger",
+    "driver",
+    "shopkeeper",
+    "owner",
+    "soldier",
+    "source",
+    "diplomat",
+    "medic",
+    "volunteer",
+    "rescuer",
+    "victim",
+    "operator",
+    "company",
+    "government",
+    "military",
+    "ministry",
+    "police",
+    "army",
+    "agency",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "insider",
+    "observer",
+    "protester",
+    "activist",
+];
+
 /// Adverbs that may stand between a speaker and the verb ("Kirby also said").
 pub const VERB_ADVERBS: &[&str] = &[
     "also",
@@ -702,6 +746,19 @@ pub const METRIC_WORDS: &[(&str, &str)] = &[
     ("rescuing", "rescued"),
     ("evacuated", "evacuated"),
     ("evacuating", "evacuated"),
+];
+
+/// The metric words that are nouns: a count's noun, never its predicate.
+pub const METRIC_NOUNS: &[&str] = &[
+    "deaths",
+    "fatalities",
+    "lives",
+    "bodies",
+    "injuries",
+    "kill",
+    "kills",
+    "die",
+    "flee",
 ];
 
 /// Nouns that name a death toll standing before the number ("the death toll

@@ -387,6 +387,7 @@ impl<'l, 'a> Reading<'l, 'a> {
         for speaker in attributions.iter().flatten() {
             let kind = match speaker.kind {
                 _ if places::country_named(&speaker.name).is_some() => ActorKind::Country,
+                _ if places::is_place_name(&speaker.name) => ActorKind::Government,
                 SpeakerKind::Person => ActorKind::Person,
                 SpeakerKind::Organisation => ActorKind::Organization,
                 SpeakerKind::Unnamed | SpeakerKind::Pronoun => continue,

@@ -177,8 +177,10 @@ fn name_at(
         if n == 1 && after_a_name {
             return None;
         }
-        // "U.S. troops": a country before a noun is used as an adjective.
-        if is_country_name(name) && i + n < end && is_attributive(words, i + n) {
+        // "U.S. troops": a country's initials before a noun are used as
+        // an adjective.
+        let initials = written.contains('.') || written.chars().all(|c| !c.is_lowercase());
+        if initials && is_country_name(name) && i + n < end && is_attributive(words, i + n) {
             return None;
         }
         // "Sofia Petrova": a one-word place before another capitalised
@@ -203,6 +205,11 @@ fn is_country_name(name: &str) -> bool {
         .by_name
         .get(name)
         .is_some_and(|c| c.iter().any(|&i| GAZETTEER.places[i].is_country))
+}
+
+/// Whether the gazetteer knows a place of exactly this name.
+pub fn is_place_name(name: &str) -> bool {
+    GAZETTEER.by_name.contains_key(name) && !AMBIGUOUS_PLACE_NAMES.contains(&name)
 }
 
 /// The name of the country `name` stands for, if it is one.

@@ -4,7 +4,7 @@
 
 use super::lexicon::{
     DETERMINERS, DOCUMENT_NOUNS, GENERIC_TRAILERS, ISSUED_BY, ORGANISATION_WORDS, PEOPLE_NOUNS,
-    PERSON_PRONOUNS, PHRASE_BREAKS, SPEECH_VERBS, TITLE_WORDS, VERB_ADVERBS,
+    PERSON_PRONOUNS, PHRASE_BREAKS, SPEAKER_NOUNS, SPEECH_VERBS, TITLE_WORDS, VERB_ADVERBS,
     WELL_KNOWN_ORGANISATIONS,
 };
 use super::text::TokenKind;
@@ -146,6 +146,13 @@ impl Sentence<'_, '_> {
     }
 }
 
+/// "police", "officials", "residents": nouns for speakers without a name.
+fn is_unnamed_speaker_noun(word: &str) -> bool {
+    PEOPLE_NOUNS.contains(&word)
+        || SPEAKER_NOUNS.contains(&word)
+        || ORGANISATION_WORDS.contains(&word)
+}
+
 fn is_title_word(word: &str) -> bool {
     TITLE_WORDS.contains(&word)
 }
@@ -258,7 +265,7 @@ fn phrase_before(s: &Sentence, last: usize, sentence_start: usize) -> Option<Spe
             && start.is_some_and(|st| s.is_name_word(st))
             && p > 0
             && s.is_phrase_word(p - 1)
-            && !s.is_name_word(p - 1);
+            && (!s.is_name_word(p - 1) || s.lower(p - 1).is_some_and(is_unnamed_speaker_noun));
         if word_ok || place_after_noun {
             start = Some(p);
         } else {
@@ -355,6 +362,10 @@ pub fn classify(
     {
         return Some(titled(words, a..b, t, sentence_start));
     }
+    // "Police said": a sentence's capital on a noun for unnamed speakers.
+    if b - a == 1 && a == sentence_start && words.lower(a).is_some_and(is_unnamed_speaker_noun) {
+        return unnamed(words, a..b, sentence_start);
+    }
     let capitals = (a..b).filter(|&k| words.is_capitalized(k)).count();
     if capitals == 0 {
         return unnamed(words, a..b, sentence_start);
@@ -396,9 +407,12 @@ fn is_organisation(words: &Words, tokens: std::ops::Range<usize>, name: &str) ->
                 .filter(|c| c.is_alphabetic())
                 .all(char::is_uppercase)
     };
-    WELL_KNOWN_ORGANISATIONS
-        .iter()
-        .any(|o| o.eq_ignore_ascii_case(name))
+    // "Kabul says", "Aktobe has reported": a place speaks for its
+    // government.
+    super::places::is_place_name(name)
+        || WELL_KNOWN_ORGANISATIONS
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(name))
         || tokens
             .clone()
             .any(|k| words.is_in(k, ORGANISATION_WORDS) || acronym(k))
@@ -455,6 +469,8 @@ fn unnamed(
 ) -> Option<Speaker> {
     let head = words.lower(tokens.end - 1)?;
     let speaks = PEOPLE_NOUNS.contains(&head)
+        || SPEAKER_NOUNS.contains(&head)
+        || DOCUMENT_NOUNS.contains(&head)
         || is_title_word(head)
         || ORGANISATION_WORDS.contains(&head)
         || matches!(
@@ -649,6 +665,14 @@ mod tests {
         assert_eq!(
             speaker_in("As many as 30 men were on board, the owner said."),
             named("owner", None)
+        );
+    }
+
+    #[test]
+    fn a_capital_at_the_sentence_start_does_not_name_police() {
+        assert_eq!(
+            speaker_in("Police in Lyon said on Monday that 12 were held."),
+            named("police", None)
         );
     }
 
