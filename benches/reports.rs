@@ -28,7 +28,8 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/storyline_bench_re
 const LISTEN: &str = "127.0.0.1:18082";
 const KABUL: &str = include_str!("../fixtures/reports/kabul-airport-2021-07-13.json");
 
-const SUBMIT: &str = "mutation($input: ReportInput!) { submitReport(input: $input) { deduplicated } }";
+const SUBMIT: &str =
+    "mutation($input: ReportInput!) { submitReport(input: $input) { deduplicated } }";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -39,7 +40,11 @@ async fn main() -> anyhow::Result<()> {
     println!("storyline reports bench: {seconds} s per figure");
 
     let anchor = chrono::NaiveDate::from_ymd_opt(2021, 7, 13).unwrap_or_default();
-    let facts = ReportFacts { text: &text, anchor, dateline: None };
+    let facts = ReportFacts {
+        text: &text,
+        anchor,
+        dateline: None,
+    };
     let started = Instant::now();
     let mut extracted = 0u64;
     while started.elapsed() < duration {
@@ -56,7 +61,11 @@ async fn main() -> anyhow::Result<()> {
     for (name, body) in pathological_texts() {
         let text = normal_form(&body);
         let started = Instant::now();
-        let found = extract(ReportFacts { text: &text, anchor, dateline: None });
+        let found = extract(ReportFacts {
+            text: &text,
+            anchor,
+            dateline: None,
+        });
         println!(
             "extraction of 1 MiB of {name}: {:.0} ms ({} mentions)",
             started.elapsed().as_secs_f64() * 1e3,
@@ -66,10 +75,14 @@ async fn main() -> anyhow::Result<()> {
 
     let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
     common::create_raw_table(&url).await?;
-    let token = store.create_token("bench", storyline::store::Scope::Write).await?;
+    let token = store
+        .create_token("bench", storyline::store::Scope::Write)
+        .await?;
     store.close().await;
     let _server = common::start_server(env!("CARGO_BIN_EXE_storyline"), &url, LISTEN).await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     let api = Arc::new(format!("http://{LISTEN}/graphql"));
     let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
     let submitted = submissions_per_second(&client, &api, &token, &text, 8, duration).await?;
@@ -85,7 +98,10 @@ fn pathological_texts() -> Vec<(&'static str, String)> {
     const MIB: usize = 1024 * 1024;
     let fill = |unit: &str| unit.repeat(MIB / unit.len());
     vec![
-        ("10,000 unclosed quotation marks", "“word ".repeat(10_000) + &fill("x ")[..MIB - 70_000]),
+        (
+            "10,000 unclosed quotation marks",
+            "“word ".repeat(10_000) + &fill("x ")[..MIB - 70_000],
+        ),
         ("one million digits", "1".repeat(1_000_000)),
         ("words without a sentence end", fill("again and again ")),
         ("quotation marks around short words", fill("\"a b c d ")),

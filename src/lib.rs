@@ -5,6 +5,7 @@
 //! - [`api`] is the GraphQL layer over the store and the fold.
 //! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
 //!   readiness, metrics, limits.
+//! - [`feeds`] follows RSS, Atom, JSON Feed and ninjs feeds into reports.
 //! - [`desk`] is the web desk: its pages (embedded from `desk/`) and a
 //!   story's exports.
 
@@ -12,6 +13,7 @@ pub mod api;
 pub mod desk;
 pub mod domain;
 pub mod exchange;
+pub mod feeds;
 pub mod http;
 pub mod metrics;
 pub mod progress;

@@ -116,11 +116,59 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Follow feeds (RSS, Atom, JSON Feed, ninjs): `serve` polls each on
+    /// its schedule and keeps every item as a report.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
     /// Keep reports (wire items, articles, ninjs documents) and score the
     /// extractor.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Follow a feed, or change how one is followed (the change is
+    /// recorded).
+    Add {
+        /// The feed's name: reports it brings say so (Report.feed).
+        #[arg(long)]
+        name: String,
+        /// The feed's http or https URL.
+        #[arg(long)]
+        url: String,
+        /// Seconds between polls (a whole number from 1 up).
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(1..))]
+        every: i32,
+        /// The publisher its reports name.
+        #[arg(long)]
+        publisher: Option<String>,
+        /// WIRE, NEWSPAPER, BROADCAST, OFFICIAL, NGO, WITNESS, SOCIAL_MEDIA or OTHER.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Fetch the linked page of an item that carries only a summary.
+        #[arg(long)]
+        fetch_articles: bool,
+        /// A host (no port) article pages may also come from; repeatable.
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allowed_hosts: Vec<String>,
+    },
+    /// List the feeds followed, with the state of their polling.
+    List,
+    /// Stop following a feed (its reports stay).
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+    /// Poll a feed once, now; waits for another process's poll of it to
+    /// end first. Exits 0 when the poll succeeded.
+    Poll {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -209,6 +257,80 @@ fn print_import_report(report: &exchange::ImportReport) {
             report.reports, report.dismissals
         );
     }
+}
+
+async fn run_feed_command(store: &Store, command: FeedCommand) -> anyhow::Result<()> {
+    match command {
+        FeedCommand::Add {
+            name,
+            url,
+            every,
+            publisher,
+            kind,
+            fetch_articles,
+            allowed_hosts,
+        } => {
+            storyline::feeds::fetch::web_url(&url)?;
+            let name = name.trim().to_owned();
+            anyhow::ensure!(!name.is_empty(), "a feed needs a name");
+            let config = storyline::store::FeedConfig {
+                name: name.clone(),
+                url: url.trim().to_owned(),
+                every_seconds: every,
+                publisher,
+                source_kind: source_kind(kind)?,
+                fetch_articles,
+                allowed_hosts: allowed_hosts
+                    .iter()
+                    .map(|h| h.trim().to_lowercase())
+                    .collect(),
+            };
+            let added = store.save_feed(&config).await?;
+            eprintln!("{} feed {name:?}.", if added { "Added" } else { "Changed" });
+        }
+        FeedCommand::List => {
+            println!("NAME\tURL\tEVERY\tFORMAT\tLAST POLLED\tLAST ERROR\tREPORTS");
+            for feed in store.list_feeds().await? {
+                let at = feed.last_polled_at.map(|t| t.to_rfc3339());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    feed.config.name,
+                    feed.config.url,
+                    feed.config.every_seconds,
+                    feed.format.as_deref().unwrap_or("-"),
+                    at.as_deref().unwrap_or("-"),
+                    feed.last_error.as_deref().unwrap_or("-"),
+                    feed.reports_received
+                );
+            }
+        }
+        FeedCommand::Remove { name } => {
+            anyhow::ensure!(store.remove_feed(&name).await?, "no feed is named {name:?}");
+            eprintln!("Removed feed {name:?}; its reports stay.");
+        }
+        FeedCommand::Poll { name } => {
+            let fetcher = storyline::feeds::Fetcher::new()?;
+            let outcome = storyline::feeds::poll_feed(store, &fetcher, None, &name).await?;
+            if outcome.not_modified {
+                eprintln!("{name}: not modified since the last poll.");
+            } else {
+                eprintln!(
+                    "{name}: {} new reports, {} kept before, {} items skipped.",
+                    outcome.added, outcome.already_kept, outcome.skipped
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A source kind as the contract spells it, in any case.
+fn source_kind(
+    kind: Option<String>,
+) -> anyhow::Result<Option<storyline::domain::model::SourceKind>> {
+    kind.map(|k| serde_json::from_value(serde_json::Value::String(k.trim().to_uppercase())))
+        .transpose()
+        .context("--kind is one of WIRE, NEWSPAPER, BROADCAST, OFFICIAL, NGO, WITNESS, SOCIAL_MEDIA, OTHER")
 }
 
 /// The format a file's extension suggests.
@@ -374,12 +496,20 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 private,
                 ..AppState::new(store.clone())
             };
+            // Feeds are polled beside the requests until shutdown.
+            let following = tokio::spawn(storyline::feeds::follow_feeds(
+                store.clone(),
+                state.metrics.clone(),
+                state.live.stopping(),
+            ));
             http::serve(listener, state).await?;
+            following.abort();
         }
         Command::Schema { .. }
         | Command::Report {
             command: ReportCommand::Eval { .. },
         } => unreachable!("handled before connecting"),
+        Command::Feed { command } => run_feed_command(store, command).await?,
         Command::Report {
             command:
                 ReportCommand::Submit {
@@ -390,13 +520,9 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                     published_at,
                 },
         } => {
-            let kind = kind
-                .map(|k| serde_json::from_value(serde_json::Value::String(k.trim().to_uppercase())))
-                .transpose()
-                .context("--kind is one of WIRE, NEWSPAPER, BROADCAST, OFFICIAL, NGO, WITNESS, SOCIAL_MEDIA, OTHER")?;
             let defaults = ReportSubmission {
                 publisher,
-                source_kind: kind,
+                source_kind: source_kind(kind)?,
                 published_at,
                 ..ReportSubmission::default()
             };

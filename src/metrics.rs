@@ -25,6 +25,17 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedPollLabels {
+    feed: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabels {
+    feed: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: String,
 }
@@ -39,6 +50,9 @@ pub struct Metrics {
     deduplicated_appends: Counter,
     version_conflicts: Counter,
     refused: Family<ReasonLabels, Counter>,
+    feed_polls: Family<FeedPollLabels, Counter>,
+    feed_reports: Family<FeedLabels, Counter>,
+    feed_items_skipped: Family<FeedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -89,8 +103,29 @@ impl Metrics {
             "Requests and sockets refused for access, by reason (UNAUTHENTICATED, FORBIDDEN)",
             refused.clone(),
         );
+        let feed_polls = Family::<FeedPollLabels, Counter>::default();
+        registry.register(
+            "feed_polls",
+            "Feed polls by feed and outcome (ok, not_modified, error)",
+            feed_polls.clone(),
+        );
+        let feed_reports = Family::<FeedLabels, Counter>::default();
+        registry.register(
+            "feed_reports_received",
+            "Reports a feed added (items kept before not counted)",
+            feed_reports.clone(),
+        );
+        let feed_items_skipped = Family::<FeedLabels, Counter>::default();
+        registry.register(
+            "feed_items_skipped",
+            "Feed items that could not become a report",
+            feed_items_skipped.clone(),
+        );
         Metrics {
             refused,
+            feed_polls,
+            feed_reports,
+            feed_items_skipped,
             registry: Arc::new(registry),
             requests,
             latency,
@@ -126,6 +161,22 @@ impl Metrics {
 
     /// A request or socket refused for access; `reason` is the contract's
     /// code (a bounded set).
+    /// A poll of a feed (named by the operator, so the labels are bounded
+    /// by the feeds configured).
+    pub fn record_feed_poll(&self, feed: &str, outcome: &str, added: u64, skipped: u64) {
+        self.feed_polls
+            .get_or_create(&FeedPollLabels {
+                feed: feed.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        let feed = FeedLabels {
+            feed: feed.to_owned(),
+        };
+        self.feed_reports.get_or_create(&feed).inc_by(added);
+        self.feed_items_skipped.get_or_create(&feed).inc_by(skipped);
+    }
+
     pub fn record_refused(&self, reason: &str) {
         self.refused
             .get_or_create(&ReasonLabels {

@@ -714,45 +714,45 @@ impl ReportConnection {
 }
 
 /// A feed storyline polls for new reports (DESIGN.md §12).
-pub struct Feed;
+pub struct Feed(crate::store::FeedState);
 
 #[Object]
 impl Feed {
     async fn name(&self) -> &str {
-        ""
+        &self.0.config.name
     }
     async fn url(&self) -> &str {
-        ""
+        &self.0.config.url
     }
     /// RSS, ATOM, JSON_FEED or NINJS as detected on the last successful poll; null before one.
     async fn format(&self) -> Option<&str> {
-        None
+        self.0.format.as_deref()
     }
     async fn publisher(&self) -> Option<&str> {
-        None
+        self.0.config.publisher.as_deref()
     }
     async fn source_kind(&self) -> Option<SourceKind> {
-        None
+        self.0.config.source_kind.map(Into::into)
     }
     async fn every_seconds(&self) -> i32 {
-        0
+        self.0.config.every_seconds
     }
     async fn last_polled_at(&self) -> Option<DateTime<Utc>> {
-        None
+        self.0.last_polled_at
     }
     async fn last_success_at(&self) -> Option<DateTime<Utc>> {
-        None
+        self.0.last_success_at
     }
     /// The last poll's error, null when it succeeded.
     async fn last_error(&self) -> Option<&str> {
-        None
+        self.0.last_error.as_deref()
     }
     async fn next_poll_at(&self) -> Option<DateTime<Utc>> {
-        None
+        Some(self.0.next_poll_at)
     }
     /// Reports this feed has added (deduplicated items not counted).
     async fn reports_received(&self) -> i32 {
-        0
+        count_as_int(self.0.reports_received)
     }
 }
 
@@ -810,8 +810,12 @@ pub(super) async fn reports(
 
 pub(super) async fn feeds(ctx: &Context<'_>) -> ApiResult<Vec<Feed>> {
     reader(ctx)?;
-    // Feeds are followed from DESIGN §12 on; until then this server follows none.
-    Ok(Vec::new())
+    Ok(store(ctx)?
+        .list_feeds()
+        .await?
+        .into_iter()
+        .map(Feed)
+        .collect())
 }
 
 pub(super) async fn submit_report(

@@ -19,6 +19,7 @@ macro_rules! sql {
 mod append;
 mod batch;
 mod feed;
+mod feeds;
 mod insert;
 mod live;
 mod notify;
@@ -47,6 +48,7 @@ use crate::domain::{EventId, Position, StoryId, Version};
 
 pub use append::MAX_EVENTS_PER_TRANSACTION;
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
+pub use feeds::{FeedConfig, FeedLock, FeedState, PollRecord};
 pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
