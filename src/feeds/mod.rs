@@ -11,7 +11,7 @@ pub mod fetch;
 pub mod formats;
 mod schedule;
 
-use crate::domain::report::ReportSubmission;
+use crate::domain::report::{ReportFormat, ReportSubmission};
 use crate::domain::validate::InvalidInput;
 use crate::metrics::Metrics;
 use crate::store::{FeedState, PollRecord, Store, StoreError};
@@ -167,6 +167,17 @@ async fn keep_item(
     feed: &FeedState,
     item: FeedItem,
 ) -> Result<bool, FeedError> {
+    let latest = match &item.id {
+        Some(uri) => store.latest_report_of_uri(uri).await?,
+        None => None,
+    };
+    // An article page fetched once is not fetched at every poll.
+    let has_article = latest
+        .as_ref()
+        .is_some_and(|(_, _, format)| *format == ReportFormat::Html);
+    if item.summary_only && feed.config.fetch_articles && has_article {
+        return Ok(false);
+    }
     let item = with_article(fetcher, feed, item).await;
     let submission = ReportSubmission {
         body: item.body,
@@ -183,14 +194,12 @@ async fn keep_item(
         ..ReportSubmission::default()
     };
     let mut prepared = submission.prepare().map_err(invalid)?;
-    if let Some(uri) = &prepared.uri {
-        match store.latest_report_of_uri(uri).await? {
-            Some((_, hash)) if hash == prepared.content_hash => return Ok(false),
-            // RSS and Atom have no versions: other text under the same id
-            // is the next one. ninjs says its own.
-            Some((version, _)) if item.version.is_none() => prepared.version = version + 1,
-            _ => {}
-        }
+    match latest {
+        Some((_, hash, _)) if hash == prepared.content_hash => return Ok(false),
+        // RSS and Atom have no versions: other text under the same id is
+        // the next one. ninjs says its own.
+        Some((version, _, _)) if item.version.is_none() => prepared.version = version + 1,
+        _ => {}
     }
     let principal = format!("feed:{}", feed.config.name);
     Ok(!store
@@ -217,12 +226,12 @@ async fn with_article(fetcher: &Fetcher, feed: &FeedState, mut item: FeedItem) -
             let page = String::from_utf8_lossy(&bytes).into_owned();
             let candidate = ReportSubmission {
                 body: page.clone(),
-                format: crate::domain::report::ReportFormat::Html,
+                format: ReportFormat::Html,
                 ..ReportSubmission::default()
             };
             if candidate.prepare().is_ok() {
                 item.body = page;
-                item.format = crate::domain::report::ReportFormat::Html;
+                item.format = ReportFormat::Html;
                 item.summary_only = false;
             }
         }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{Store, StoreError};
 use crate::domain::model::SourceKind;
+use crate::domain::report::ReportFormat;
 
 /// What `feed add` sets.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -214,14 +215,22 @@ impl Store {
         Ok(())
     }
 
-    /// The highest version kept of a uri, with its text's hash.
+    /// The highest version kept of a uri: its number, its text's hash and
+    /// its format.
     pub async fn latest_report_of_uri(
         &self,
         uri: &str,
-    ) -> Result<Option<(i32, String)>, StoreError> {
-        Ok(sqlx::query_as(sql!("reports/latest_of_uri"))
+    ) -> Result<Option<(i32, String, ReportFormat)>, StoreError> {
+        let row: Option<(i32, String, String)> = sqlx::query_as(sql!("reports/latest_of_uri"))
             .bind(uri)
             .fetch_optional(&self.pool)
-            .await?)
+            .await?;
+        Ok(row.map(|(version, hash, format)| {
+            (
+                version,
+                hash,
+                ReportFormat::parse(&format).unwrap_or_default(),
+            )
+        }))
     }
 }

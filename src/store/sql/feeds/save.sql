@@ -1,6 +1,7 @@
--- Adds a feed, or changes the configuration of the feed of that name (its
--- polling state is kept; a changed feed is polled at once). Whether it was
--- added comes back.
+-- Adds a feed, or changes the configuration of the feed of that name: a
+-- changed feed is polled at once and in full (its validators dropped, as
+-- the new configuration may read its items otherwise). Whether it was added
+-- comes back.
 --
 -- $1  name            text
 -- $2  url             text
@@ -18,7 +19,7 @@ SET url = excluded.url,
     source_kind = excluded.source_kind,
     fetch_articles = excluded.fetch_articles,
     allowed_hosts = excluded.allowed_hosts,
-    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
-    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+    etag = NULL,
+    last_modified = NULL,
     next_poll_at = now()
 RETURNING (xmax = 0) AS added

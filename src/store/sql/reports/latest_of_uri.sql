@@ -1,4 +1,5 @@
--- The highest version kept of a uri, and its text's hash.
+-- The highest version kept of a uri: its number, its text's hash and the
+-- format it came in.
 --
 -- $1  uri  text
-SELECT version, content_hash FROM reports WHERE uri = $1 ORDER BY version DESC LIMIT 1
+SELECT version, content_hash, format FROM reports WHERE uri = $1 ORDER BY version DESC LIMIT 1
