@@ -578,3 +578,145 @@ async fn serve_polls_each_feed_on_its_schedule_and_the_feeds_query_shows_it(
 fn prometheus_client_text(metrics: &storyline::metrics::Metrics, out: &mut String) {
     out.push_str(&metrics.render());
 }
+
+/// A `storyline serve` process over the test's database; killed (-9) when
+/// dropped.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(database_url: &str) -> Serving {
+    Serving(
+        std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    )
+}
+
+async fn until(mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("waited 15 s in vain");
+}
+
+#[sqlx::test]
+async fn a_server_killed_mid_poll_and_started_again_keeps_each_item_once(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = common::store_with(pool, connect.clone(), 4).await;
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        connect.get_database().unwrap()
+    );
+    let site = TestSite::start().await;
+    let paragraph = "Crews reopened the mountain road on Tuesday after a landslide cut off three villages, the governor said. ";
+    let page = format!(
+        "<html><body><article><p>{}</p><p>{}</p></article></body></html>",
+        paragraph.repeat(3),
+        paragraph.repeat(2)
+    );
+    // The second item's page does not answer before the kill.
+    site.serve("article/slow", Page::Slow(Duration::from_secs(30)));
+    let items = format!(
+        "<item><guid>one</guid><description>The first item, whole.</description></item>\
+         <item><guid>two</guid><link>{}</link><description>Only a summary.</description></item>\
+         <item><guid>three</guid><description>The third item, whole.</description></item>",
+        site.url("article/slow")
+    );
+    site.feed("rss.xml", &rss(&[&items]), "application/rss+xml");
+    let mut feed = config("wire", site.url("rss.xml"));
+    feed.every_seconds = 1;
+    feed.fetch_articles = true;
+    store.save_feed(&feed).await.unwrap();
+
+    let first = serve(&url);
+    until(|| !site.requests_of("article/slow").is_empty()).await;
+    drop(first); // kill -9, mid-poll: one item kept, the second's page awaited
+    let kept = reports_of(&store, "wire").await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let untouched = store.feed("wire").await.unwrap().unwrap();
+    assert!(untouched.etag.is_none() && untouched.last_success_at.is_none());
+
+    site.serve(
+        "article/slow",
+        Page::Body {
+            body: page,
+            etag: None,
+            content_type: "text/html",
+        },
+    );
+    let _second = serve(&url);
+    let done = || async {
+        store
+            .feed("wire")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_success_at
+            .is_some()
+    };
+    for _ in 0..300 {
+        if done().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept = reports_of(&store, "wire").await;
+    let mut uris: Vec<String> = kept.iter().filter_map(|r| r.0.clone()).collect();
+    uris.sort();
+    assert_eq!(uris, ["one", "three", "two"], "each item exactly once");
+    let two = kept.iter().find(|r| r.0.as_deref() == Some("two")).unwrap();
+    assert!(two.2.starts_with("Crews reopened"));
+}
+
+#[sqlx::test]
+async fn two_servers_on_one_database_poll_a_feed_once_per_interval(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = common::store_with(pool, connect.clone(), 4).await;
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        connect.get_database().unwrap()
+    );
+    let site = TestSite::start().await;
+    site.feed("rss.xml", &rss(&[DAM]), "application/rss+xml");
+    let mut feed = config("wire", site.url("rss.xml"));
+    feed.every_seconds = 3600;
+    store.save_feed(&feed).await.unwrap();
+    let _servers = [serve(&url), serve(&url)];
+    until(|| !site.requests_of("rss.xml").is_empty()).await;
+    // Both servers keep claiming due feeds every half second; none is due
+    // again for an hour.
+    let mut polled_by_then = 0;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        polled_by_then = site.requests_of("rss.xml").len();
+    }
+    assert_eq!(
+        polled_by_then, 1,
+        "one poll per interval, whichever server made it"
+    );
+    assert_eq!(reports_of(&store, "wire").await.len(), 1);
+}
