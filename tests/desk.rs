@@ -27,6 +27,26 @@ async fn the_desk_works_in_chromium_offline(pool: PgPoolOptions, connect: PgConn
         std::path::Path::new("/usr/bin/chromium").exists(),
         "install Debian's chromium (./scripts/test does)"
     );
+    // A feed that failed its last poll, for the feeds page.
+    let feed = storyline::store::FeedConfig {
+        name: "coast-wire".into(),
+        url: "https://wire.example.org/coast.xml".into(),
+        every_seconds: 300,
+        publisher: Some("Coast Wire".into()),
+        source_kind: None,
+        fetch_articles: false,
+        allowed_hosts: vec![],
+    };
+    server.store.save_feed(&feed).await.unwrap();
+    let failed = storyline::store::PollRecord::Failed {
+        error: "the server answered 503 Service Unavailable".into(),
+        added: 0,
+    };
+    server
+        .store
+        .record_poll("coast-wire", &failed)
+        .await
+        .unwrap();
     let args = vec![server.url.clone(), writer, reader, shots.to_owned()];
     let report = common::run_node("desk.mjs", args).await;
     assert!(report.contains("desk: ok"), "{report}");
@@ -42,6 +62,8 @@ async fn pages_and_assets_are_served_from_the_binary(
         ("/", "text/html"),
         ("/stories/kabul-airport-2021", "text/html"),
         ("/graphiql", "text/html"),
+        ("/feeds", "text/html"),
+        ("/desk/feeds.js", "text/javascript"),
         ("/desk/desk.css", "text/css"),
         ("/desk/story.js", "text/javascript"),
         ("/desk/vendor/graphiql/graphiql.min.js", "text/javascript"),

@@ -20,6 +20,8 @@ pub const FILES: &[(&str, &[u8])] = embedded![
     "desk.js",
     "list.js",
     "story.js",
+    "feeds.html",
+    "feeds.js",
     "vendor/graphql-ws.min.js",
     "vendor/graphiql/graphiql.min.css",
     "vendor/graphiql/graphiql.min.js",

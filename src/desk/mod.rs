@@ -1,5 +1,5 @@
 //! The web desk: the story list at `/`, a story at `/stories/{slug}`,
-//! GraphiQL at `/graphiql`, and a story's exports. The pages are static
+//! the feeds followed at `/feeds`, GraphiQL at `/graphiql`, and a story's exports. The pages are static
 //! shells embedded at build time (`desk/` beside `src/`); their scripts
 //! read through the same GraphQL API anyone can use. The exports are served
 //! here from the same store and fold, under the same access rule.
@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { assets::page("index.html") }))
         .route("/graphiql", get(|| async { assets::page("graphiql.html") }))
+        .route("/feeds", get(|| async { assets::page("feeds.html") }))
         .route("/desk/{*file}", get(asset))
         .route(
             "/stories/{slug}",

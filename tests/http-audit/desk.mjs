@@ -226,6 +226,20 @@ try {
   check(placed.length > 0, 'the demo has a placed development');
   same(geo.features[0].geometry.coordinates, [placed[0].location.longitude, placed[0].location.latitude], 'GeoJSON points are [longitude, latitude]');
 
+  // The feeds page: a token needed, then each feed with its state.
+  await page.goto(base + '/feeds');
+  await page.evaluate(() => sessionStorage.removeItem('storyline-token'));
+  await page.reload();
+  await page.waitForSelector('text=Enter a token to see the feeds.');
+  await page.evaluate((token) => sessionStorage.setItem('storyline-token', token), readToken);
+  await page.reload();
+  await page.waitForSelector('#feeds tbody tr');
+  const feedRow = await page.textContent('#feeds tbody tr');
+  check(feedRow.includes('coast-wire') && feedRow.includes('Coast Wire'), `the feed is listed: ${feedRow}`);
+  check(feedRow.includes('503 Service Unavailable'), 'its last error is shown');
+  check(await page.$eval('#feeds tbody tr a', (a) => a.getAttribute('href')) === 'https://wire.example.org/coast.xml', 'its URL is a link');
+  await page.screenshot({ path: `${shots}/desk-feeds.png`, fullPage: true });
+
   // GraphiQL works offline.
   await page.goto(base + '/graphiql');
   await page.waitForSelector('.graphiql-container', { timeout: 15000 });
