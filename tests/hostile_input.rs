@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::Subscriber;
 use common::{data, error_code, spawn_server, spawn_server_with, store_with, TestServer};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -483,4 +484,67 @@ async fn a_fragment_bomb_over_the_socket_is_refused_as_invalid(
         answer["payload"]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
         "{answer}"
     );
+}
+
+/// A chain of fragments each spreading the next, and selections nested by
+/// inline fragments: both within 1 MiB, both walked recursively by every
+/// check; refused before they are, on HTTP and on the socket.
+fn deep_documents() -> Vec<(&'static str, String)> {
+    let mut chain = String::from("query { ...F0 }\n");
+    for n in 0..4_000 {
+        chain.push_str(&format!("fragment F{n} on Query {{ ...F{} }}\n", n + 1));
+    }
+    chain.push_str("fragment F4000 on Query { __typename }\n");
+    let nested = format!(
+        "query {{ {} __typename {} }}",
+        "... on Query { ".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    let fields = format!(
+        "query {{ {} __typename {} }}",
+        "story(slug: \"x\") { ".repeat(5_000),
+        "}".repeat(5_000)
+    );
+    vec![
+        ("a chain of 4,000 fragments", chain),
+        ("20,000 nested inline fragments", nested),
+        ("5,000 nested fields", fields),
+    ]
+}
+
+#[sqlx::test]
+async fn deeply_nested_documents_are_refused_and_the_process_lives(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    for (shape, document) in deep_documents() {
+        assert!(document.len() < 1024 * 1024, "{shape} fits a request");
+        let refused = server.query(&document, json!({})).await;
+        let code = error_code(&refused);
+        assert!(
+            code == "GRAPHQL_VALIDATION_FAILED" || code == "GRAPHQL_PARSE_FAILED",
+            "{shape}: {refused}"
+        );
+        let mut socket = Subscriber::connect(&server.url, json!({})).await;
+        socket
+            .subscribe(
+                "deep",
+                &document.replacen("query", "subscription", 1),
+                json!({}),
+            )
+            .await;
+        let answer = socket.message().await.expect("an answer on the socket");
+        assert!(
+            answer.to_string().contains("errors") || answer["type"] == "error",
+            "{shape}: {answer}"
+        );
+        let health = server
+            .client()
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200, "{shape}: the process lives");
+    }
 }

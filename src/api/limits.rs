@@ -33,6 +33,12 @@ pub const MAX_ALIASES: u64 = 500;
 pub const MAX_DIRECTIVES: u64 = 100;
 /// Variables declared by the operations, and variables sent.
 pub const MAX_VARIABLES: usize = 100;
+/// How deeply selections may nest, fragment spreads and inline fragments
+/// counted as levels: every walk of the document (this one, then
+/// async-graphql's validation) recurses once a level, so the bound keeps
+/// each far from the end of a worker's stack, whatever a document of 1 MiB
+/// holds. The schema's own depth limit (16 fields) is lower still.
+pub const MAX_NESTING: usize = 64;
 
 /// The schema with these limits checked before it sees a request: what the
 /// WebSocket side executes (the HTTP side calls [`check_request`] itself).
@@ -115,6 +121,8 @@ struct Cost {
     fields: u64,
     aliases: u64,
     directives: u64,
+    /// Levels of selections and fragments below, the deepest path.
+    nesting: u64,
 }
 
 impl Cost {
@@ -123,6 +131,15 @@ impl Cost {
             fields: self.fields.saturating_add(other.fields),
             aliases: self.aliases.saturating_add(other.aliases),
             directives: self.directives.saturating_add(other.directives),
+            nesting: self.nesting.max(other.nesting),
+        }
+    }
+
+    /// This cost one level further down.
+    fn nested(self) -> Cost {
+        Cost {
+            nesting: self.nesting.saturating_add(1),
+            ..self
         }
     }
 }
@@ -134,8 +151,22 @@ struct Fragments<'a> {
     costs: HashMap<&'a str, Option<Cost>>,
 }
 
+fn too_deep() -> ServerError {
+    refused(
+        code::GRAPHQL_VALIDATION_FAILED,
+        format!("the document nests selections and fragments more than {MAX_NESTING} levels deep"),
+    )
+}
+
 impl<'a> Fragments<'a> {
-    fn cost_of_set(&mut self, set: &'a Positioned<SelectionSet>) -> ServerResult<Cost> {
+    fn cost_of_set(
+        &mut self,
+        set: &'a Positioned<SelectionSet>,
+        depth: usize,
+    ) -> ServerResult<Cost> {
+        if depth > MAX_NESTING {
+            return Err(too_deep());
+        }
         let mut total = Cost::default();
         for item in &set.node.items {
             let cost = match &item.node {
@@ -148,26 +179,36 @@ impl<'a> Fragments<'a> {
                         fields: 1,
                         aliases: u64::from(field.alias.is_some()),
                         directives: field.directives.len() as u64,
+                        nesting: 0,
                     }
-                    .add(self.cost_of_set(&field.selection_set)?)
+                    .add(self.cost_of_set(&field.selection_set, depth + 1)?.nested())
                 }
                 Selection::FragmentSpread(spread) => Cost {
                     directives: spread.node.directives.len() as u64,
                     ..Cost::default()
                 }
-                .add(self.cost_of_fragment(&spread.node.fragment_name.node)?),
+                .add(
+                    self.cost_of_fragment(&spread.node.fragment_name.node, depth + 1)?
+                        .nested(),
+                ),
                 Selection::InlineFragment(inline) => Cost {
                     directives: inline.node.directives.len() as u64,
                     ..Cost::default()
                 }
-                .add(self.cost_of_set(&inline.node.selection_set)?),
+                .add(
+                    self.cost_of_set(&inline.node.selection_set, depth + 1)?
+                        .nested(),
+                ),
             };
             total = total.add(cost);
         }
         Ok(total)
     }
 
-    fn cost_of_fragment(&mut self, name: &'a Name) -> ServerResult<Cost> {
+    fn cost_of_fragment(&mut self, name: &'a Name, depth: usize) -> ServerResult<Cost> {
+        if depth > MAX_NESTING {
+            return Err(too_deep());
+        }
         match self.costs.get(name.as_str()) {
             Some(Some(cost)) => return Ok(*cost),
             Some(None) => {
@@ -183,7 +224,7 @@ impl<'a> Fragments<'a> {
             return Ok(Cost::default());
         };
         self.costs.insert(name.as_str(), None);
-        let cost = self.cost_of_set(&fragment.node.selection_set)?;
+        let cost = self.cost_of_set(&fragment.node.selection_set, depth)?;
         self.costs.insert(name.as_str(), Some(cost));
         Ok(cost)
     }
@@ -213,18 +254,19 @@ pub fn check_document(document: &ExecutableDocument) -> ServerResult<()> {
             directives: operation.directives.len() as u64,
             ..Cost::default()
         });
-        total = total.add(fragments.cost_of_set(&operation.selection_set)?);
+        total = total.add(fragments.cost_of_set(&operation.selection_set, 0)?);
     }
     // Fragments no operation spreads are refused by validation; they still
     // cost their walk there.
     for name in document.fragments.keys() {
-        fragments.cost_of_fragment(name)?;
+        fragments.cost_of_fragment(name, 0)?;
     }
     let limits = [
         ("fields", total.fields, MAX_FIELDS),
         ("aliases", total.aliases, MAX_ALIASES),
         ("directives", total.directives, MAX_DIRECTIVES),
         ("variables", variables as u64, MAX_VARIABLES as u64),
+        ("levels of nesting", total.nesting, MAX_NESTING as u64),
     ];
     for (what, count, limit) in limits {
         if count > limit {
