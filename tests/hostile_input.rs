@@ -548,3 +548,32 @@ async fn deeply_nested_documents_are_refused_and_the_process_lives(
         assert_eq!(health.status(), 200, "{shape}: the process lives");
     }
 }
+
+#[sqlx::test]
+async fn made_up_root_fields_never_become_metric_labels(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    for n in 0..50 {
+        let name = format!("madeUp{n}{}", "x".repeat(100_000));
+        let refused = server.query(&format!("{{ {name} }}"), json!({})).await;
+        assert_eq!(error_code(&refused), "GRAPHQL_VALIDATION_FAILED");
+    }
+    let metrics = server
+        .client()
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains("madeUp"), "a made-up name is a label");
+    assert!(
+        metrics.len() < 64 * 1024,
+        "/metrics is {} bytes",
+        metrics.len()
+    );
+    assert!(metrics.contains("operation=\"invalid\""));
+}

@@ -66,3 +66,56 @@ pub fn schema(services: ApiServices) -> StorylineSchema {
 pub fn sdl() -> String {
     builder().finish().sdl()
 }
+
+/// The root fields of the served schema, by operation type ("query",
+/// "mutation", "subscription"), introspection's included.
+static ROOT_FIELDS: std::sync::LazyLock<std::collections::HashSet<(String, String)>> =
+    std::sync::LazyLock::new(|| {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let mut fields = std::collections::HashSet::new();
+        for kind in ["query", "mutation", "subscription"] {
+            for introspection in ["__typename", "__schema", "__type"] {
+                fields.insert((kind.to_owned(), introspection.to_owned()));
+            }
+        }
+        let Ok(document) = async_graphql::parser::parse_schema(sdl()) else {
+            return fields;
+        };
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else {
+                continue;
+            };
+            let kind = match ty.node.name.node.as_str() {
+                "Query" => "query",
+                "Mutation" => "mutation",
+                "Subscription" => "subscription",
+                _ => continue,
+            };
+            if let TypeKind::Object(object) = &ty.node.kind {
+                for field in &object.fields {
+                    fields.insert((kind.to_owned(), field.node.name.node.to_string()));
+                }
+            }
+        }
+        fields
+    });
+
+/// Whether `field` is a root field of `kind` operations in the schema.
+pub fn is_root_field(kind: &str, field: &str) -> bool {
+    ROOT_FIELDS.contains(&(kind.to_owned(), field.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_root_field;
+
+    #[test]
+    fn root_fields_are_the_schemas_own() {
+        assert!(is_root_field("query", "stories"));
+        assert!(is_root_field("mutation", "submitReport"));
+        assert!(is_root_field("subscription", "reports"));
+        assert!(is_root_field("query", "__schema"));
+        assert!(!is_root_field("query", "submitReport"));
+        assert!(!is_root_field("query", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    }
+}

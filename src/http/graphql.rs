@@ -246,6 +246,11 @@ fn operation_label(document: &ExecutableDocument, name: Option<&str>) -> String 
             _ => None,
         })
         .unwrap_or("fragment");
+    // Labels come from a bounded set: a name the schema does not have
+    // (the document will fail validation) is never a label.
+    if field != "fragment" && !crate::api::is_root_field(kind, field) {
+        return "invalid".into();
+    }
     format!("{kind} {field}")
 }
 
