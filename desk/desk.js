@@ -30,6 +30,12 @@ const desk = {
     }
   },
 
+  /** Whether a URL may become a link: http or https only (never
+   *  javascript:, data: or anything a click could run). */
+  isWebUrl(url) {
+    return typeof url === 'string' && /^https?:\/\/[^/\s]/i.test(url.trim());
+  },
+
   /** The code of the first error, if any. */
   code(errors) {
     return errors.length ? (errors[0].extensions || {}).code || 'ERROR' : null;

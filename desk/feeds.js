@@ -15,7 +15,7 @@ function at(iso) {
 
 /** Only http(s) addresses become links. */
 function link(url, text) {
-  return /^https?:\/\//i.test(url) ? h('a', { href: url, rel: 'noopener noreferrer' }, text) : text;
+  return desk.isWebUrl(url) ? h('a', { href: url, rel: 'noopener noreferrer' }, text) : text;
 }
 
 async function load() {

@@ -201,7 +201,7 @@ function renderTimeline(state) {
     d.correctedInVersions.map((v) => h('p', { class: 'correction' }, `Corrected in version ${v}: `, view.reasons.get(v) || '')),
     d.sources.length ? h('p', { class: 'sources' }, 'Sources: ', d.sources.map((s, i) => [
       i ? '; ' : '',
-      s.url ? h('a', { href: s.url, rel: 'noopener noreferrer' }, s.name) : s.name,
+      desk.isWebUrl(s.url) ? h('a', { href: s.url, rel: 'noopener noreferrer' }, s.name) : s.name,
       s.kind ? ` (${s.kind.toLowerCase().replace('_', ' ')})` : ''])) : null,
     d.verificationHistory.length ? h('details', { class: 'verdicts' }, h('summary', {}, 'Verdicts'),
       h('ul', {}, d.verificationHistory.map((v) => h('li', {}, verdictBadge(v.status), ` version ${v.version}, ${desk.when(v.recordedAt)}`, v.note ? ` — ${v.note}` : '')))) : null,

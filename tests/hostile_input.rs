@@ -577,3 +577,52 @@ async fn made_up_root_fields_never_become_metric_labels(
     );
     assert!(metrics.contains("operation=\"invalid\""));
 }
+
+#[sqlx::test]
+async fn a_source_url_that_is_not_http_or_https_is_refused_and_nothing_is_stored(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("desk").await;
+    let opened = data(
+        server
+            .post(
+                Some(&token),
+                "mutation { openStory(input: {slug: \"links\", title: \"Links\"}) { story { id } } }",
+                json!({}),
+            )
+            .await,
+    );
+    let story = opened["openStory"]["story"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for url in [
+        "javascript:alert(document.cookie)",
+        "  JaVaScRiPt:alert(1)",
+        "data:text/html,<script>x</script>",
+        "vbscript:x",
+        "file:///etc/passwd",
+    ] {
+        let refused = server
+            .post(
+                Some(&token),
+                "mutation($s: UUID!, $input: DevelopmentInput!) { reportDevelopment(storyId: $s, input: $input) { story { version } } }",
+                json!({"s": story, "input": {"headline": "h", "occurredAt": "2024-03-07T00:00:00Z",
+                    "sources": [{"name": "Wire", "url": url}]}}),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{url}: {refused}");
+    }
+    let version = data(
+        server
+            .post(
+                Some(&token),
+                "query($s: UUID!) { story(id: $s) { version } }",
+                json!({"s": story}),
+            )
+            .await,
+    );
+    assert_eq!(version["story"]["version"], 1, "nothing was appended");
+}

@@ -90,11 +90,17 @@ fn timeline_event(d: &Development) -> Value {
         "start_date": timeline_date(d.occurred_at, d.precision),
         "text": { "headline": escape_html(&d.headline), "text": text.trim() },
     });
-    if let Some(source) = d.sources.iter().find(|s| s.url.is_some()) {
+    // TimelineJS makes the media URL a link and renders the group as HTML.
+    let web_source = d.sources.iter().find(|s| {
+        s.url
+            .as_deref()
+            .is_some_and(|u| crate::domain::validate::web_url("url", u).is_ok())
+    });
+    if let Some(source) = web_source {
         event["media"] = json!({ "url": source.url, "caption": escape_html(&source.name) });
     }
     if let Some(tag) = d.tags.first() {
-        event["group"] = tag.clone().into();
+        event["group"] = escape_html(tag).into();
     }
     event
 }
@@ -144,6 +150,17 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "story_version",
 ];
 
+/// A text cell a spreadsheet will not run: one that begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's rule for
+/// CSV injection). Numbers and dates are written as they are.
+fn spreadsheet_safe(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
 /// One row per development of the timeline, RFC 4180 (CRLF line ends,
 /// fields quoted where they must be).
 pub fn developments_csv(state: &StoryState, cut: Cut) -> Result<Vec<u8>, csv::Error> {
@@ -160,8 +177,10 @@ pub fn developments_csv(state: &StoryState, cut: Cut) -> Result<Vec<u8>, csv::Er
             .sources
             .iter()
             .map(|s| match &s.url {
-                Some(url) => format!("{} <{url}>", s.name),
-                None => s.name.clone(),
+                Some(url) if crate::domain::validate::web_url("url", url).is_ok() => {
+                    format!("{} <{url}>", s.name)
+                }
+                _ => s.name.clone(),
             })
             .collect();
         let corrected: Vec<String> = d
@@ -173,16 +192,16 @@ pub fn developments_csv(state: &StoryState, cut: Cut) -> Result<Vec<u8>, csv::Er
             d.id.to_string(),
             d.occurred_at.to_rfc3339(),
             contract_name(d.precision),
-            d.headline.clone(),
-            d.summary.clone().unwrap_or_default(),
+            spreadsheet_safe(d.headline.clone()),
+            spreadsheet_safe(d.summary.clone().unwrap_or_default()),
             contract_name(d.verification),
-            location.map(|l| l.name.clone()).unwrap_or_default(),
-            location.and_then(|l| l.country.clone()).unwrap_or_default(),
+            spreadsheet_safe(location.map(|l| l.name.clone()).unwrap_or_default()),
+            spreadsheet_safe(location.and_then(|l| l.country.clone()).unwrap_or_default()),
             number(location.and_then(|l| l.latitude)),
             number(location.and_then(|l| l.longitude)),
-            names.join("; "),
-            d.tags.join("; "),
-            sources.join("; "),
+            spreadsheet_safe(names.join("; ")),
+            spreadsheet_safe(d.tags.join("; ")),
+            spreadsheet_safe(sources.join("; ")),
             d.reported_in_version.0.to_string(),
             d.reported_at.to_rfc3339(),
             corrected.join(" "),
@@ -282,6 +301,57 @@ mod tests {
             quotes: vec![],
             figure_claims: vec![],
         }
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
+        let mut d = development("=HYPERLINK(\"http://evil\")", TimePrecision::Day);
+        d.summary = None;
+        d.tags = vec!["@SUM(1)".into()];
+        d.location = Some(Location {
+            name: "+cmd".into(),
+            country: Some("-1+1".into()),
+            latitude: Some(-12.5),
+            longitude: Some(-77.0),
+        });
+        let csv = developments_csv(
+            &state(vec![d]),
+            Cut {
+                at: None,
+                known_at: None,
+            },
+        )
+        .unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(
+            row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{row}"
+        );
+        assert!(
+            row.contains(",'@SUM(1),") && row.contains(",'+cmd,") && row.contains(",'-1+1,"),
+            "{row}"
+        );
+        assert!(row.contains(",-12.5,-77,"), "numbers stay numbers: {row}");
+    }
+
+    #[test]
+    fn timelinejs_escapes_its_group_and_links_only_web_urls() {
+        let mut d = development("h", TimePrecision::Day);
+        d.tags = vec!["<img src=x onerror=alert(1)>".into()];
+        d.sources[0].url = Some("javascript:alert(1)".into());
+        let timeline = timeline_json(
+            "slug",
+            "T",
+            &state(vec![d]),
+            Cut {
+                at: None,
+                known_at: None,
+            },
+        );
+        let event = &timeline["events"][0];
+        assert_eq!(event["group"], "&lt;img src=x onerror=alert(1)&gt;");
+        assert!(event.get("media").is_none(), "{event}");
     }
 
     #[test]

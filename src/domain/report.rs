@@ -245,12 +245,7 @@ fn optional(field: &str, text: Option<String>, max: usize) -> Result<Option<Stri
 /// Only http and https URLs are kept: anything else could run as script
 /// where a URL becomes a link.
 pub fn check_web_url(field: &str, url: &str) -> Result<(), InvalidInput> {
-    let lower = url.trim().to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(invalid(field, "must be an http or https URL"))
-    }
+    super::validate::web_url(field, url)
 }
 
 /// An HTML page's article text (readability, boilerplate dropped) and title.

@@ -346,9 +346,13 @@ fn stance(field: &str, s: StanceInput) -> Checked<StanceInput> {
 }
 
 fn source(field: &str, s: Source) -> Checked<Source> {
+    let url = optional_text(&format!("{field}.url"), s.url, MAX_URL_CHARS)?;
+    if let Some(url) = &url {
+        web_url(&format!("{field}.url"), url)?;
+    }
     Ok(Source {
         name: name(&format!("{field}.name"), s.name)?,
-        url: optional_text(&format!("{field}.url"), s.url, MAX_URL_CHARS)?,
+        url,
         published_at: s
             .published_at
             .map(|at| date(&format!("{field}.publishedAt"), at))
@@ -357,6 +361,20 @@ fn source(field: &str, s: Source) -> Checked<Source> {
         spans: spans(field, s.report_id.is_some(), s.spans)?,
         report_id: s.report_id,
     })
+}
+
+/// A URL anyone may follow: http or https. Any other scheme (javascript:,
+/// data:, file:) could run or read something where the URL becomes a link.
+pub fn web_url(field: &str, url: &str) -> Checked<()> {
+    let lower = url.trim().to_ascii_lowercase();
+    let has_host = lower
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
+    if (lower.starts_with("http://") || lower.starts_with("https://")) && has_host {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be an http or https URL"))
+    }
 }
 
 /// Spans need the report they point into; its length is checked where the
@@ -476,6 +494,39 @@ mod tests {
         let mut e = reported("h");
         e.tags = vec!["ok".into(), "b\0d".into()];
         assert_eq!(check(e).unwrap_err().field, "tags[1]");
+    }
+
+    #[test]
+    fn source_urls_are_http_or_https_and_nothing_else() {
+        for bad in [
+            "javascript:alert(1)",
+            "  JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "//evil.example",
+            "https://",
+        ] {
+            let mut e = reported("h");
+            e.sources = vec![Source {
+                name: "Wire".into(),
+                url: Some(bad.into()),
+                published_at: None,
+                kind: None,
+                report_id: None,
+                spans: vec![],
+            }];
+            assert_eq!(check(e).unwrap_err().field, "sources[0].url", "{bad}");
+        }
+        let mut e = reported("h");
+        e.sources = vec![Source {
+            name: "Wire".into(),
+            url: Some("HTTPS://example.org/a".into()),
+            published_at: None,
+            kind: None,
+            report_id: None,
+            spans: vec![],
+        }];
+        assert!(check(e).is_ok());
     }
 
     #[test]
