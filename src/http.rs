@@ -103,10 +103,30 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::desk::routes())
+        .layer(axum::middleware::from_fn(no_store_with_a_token))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized_bodies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// An answer to a request that carried a token may hold what only token
+/// holders read (INTERNAL stories, reports): no cache keeps it.
+async fn no_store_with_a_token(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let with_token = request
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION);
+    let mut response = next.run(request).await;
+    if with_token {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 /// The most of a refused body read and dropped before answering 413.

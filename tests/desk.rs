@@ -225,3 +225,80 @@ async fn an_internal_story_has_no_exports_without_a_token(
         .unwrap();
     assert_eq!(revoked.status(), 401);
 }
+
+#[sqlx::test]
+async fn pages_forbid_inline_script_framing_sniffing_and_referrers(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = demo_server(pool, connect).await;
+    for path in [
+        "/",
+        "/stories/kabul-airport-2021",
+        "/graphiql",
+        "/feeds",
+        "/desk/desk.js",
+    ] {
+        let response = server
+            .client()
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        let script_src = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or("");
+        assert!(
+            !script_src.contains("unsafe-inline") && script_src.contains("'self'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("connect-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+    }
+    let token = server.token("desk").await;
+    let query = format!("{}/graphql?query=%7B__typename%7D", server.url);
+    let with_token = server
+        .client()
+        .get(&query)
+        .bearer_auth(&token)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_token
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let export = server
+        .client()
+        .get(format!("{}/stories/{SLUG}/developments.csv", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        export
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+}
