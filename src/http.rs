@@ -209,6 +209,10 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    match server::raise_descriptor_limit() {
+        Ok(limit) => tracing::debug!(limit, "open descriptors allowed"),
+        Err(error) => tracing::warn!(%error, "cannot raise the limit of open descriptors"),
+    }
     serve_until(listener, state, shutdown_signal()).await
 }
 

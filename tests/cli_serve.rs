@@ -235,3 +235,55 @@ async fn demo_leaves_the_search_index_current_without_a_server(
     };
     assert_eq!(store.count_stories(&filter).await.unwrap(), 1);
 }
+
+#[sqlx::test]
+async fn serve_raises_its_open_descriptor_limit_to_the_hard_limit(
+    _pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    // Started with a soft limit well below the hard one.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -Sn 256 && exec {BINARY} serve --listen 127.0.0.1:{port}"),
+        ])
+        .env("DATABASE_URL", test_database_url(&connect))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            ready = r.status().is_success();
+            if ready {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let limits =
+        std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "the server answered /readyz");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_default();
+    let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
+    assert_eq!(numbers.len(), 2, "{line}");
+    assert_eq!(
+        numbers[0], numbers[1],
+        "soft limit raised to the hard one: {line}"
+    );
+}

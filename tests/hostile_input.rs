@@ -626,3 +626,54 @@ async fn a_source_url_that_is_not_http_or_https_is_refused_and_nothing_is_stored
     );
     assert_eq!(version["story"]["version"], 1, "nothing was appended");
 }
+
+#[sqlx::test]
+async fn upgraded_sockets_count_toward_the_open_connection_cap(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let store = store_with(pool, connect, 4).await;
+    let server = spawn_server_with(store, |state| {
+        state.connections.open = 3;
+    })
+    .await;
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        sockets.push(Subscriber::connect(&server.url, json!({})).await);
+    }
+    // Three sockets hold every place: a request and a fourth socket wait
+    // for none and get 503.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert!(matches!(refused, Ok(503) | Err(_)), "{refused:?}");
+    let url = format!("{}/graphql", server.url.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_err(),
+        "a fourth socket is refused"
+    );
+    // A socket closed gives its place back.
+    drop(sockets.pop());
+    let mut answered = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Ok(response) = reqwest::Client::new()
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .await
+        {
+            if response.status() == 200 {
+                answered = Some(200);
+                break;
+            }
+        }
+    }
+    assert_eq!(answered, Some(200));
+}

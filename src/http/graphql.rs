@@ -609,6 +609,24 @@ async fn websocket(state: AppState, request: Request) -> Response {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    // An upgraded socket outlives its HTTP connection: it takes the
+    // connection's place among the open ones and holds it while it is
+    // open, so that sockets too stay under the cap (and the descriptors
+    // with them).
+    let place = parts
+        .extensions
+        .get::<super::server::ConnectionPlace>()
+        .and_then(super::server::ConnectionPlace::take);
+    let Some(place) = place else {
+        let mut refused = http_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open connections; retry shortly",
+        );
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return refused;
+    };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         // Clients send small messages. tungstenite zero-fills its whole read
@@ -620,7 +638,10 @@ async fn websocket(state: AppState, request: Request) -> Response {
         // 1 MiB.
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| serve_socket(socket, state, protocol))
+        .on_upgrade(move |socket| async move {
+            serve_socket(socket, state, protocol).await;
+            drop(place);
+        })
 }
 
 /// Runs the GraphQL protocol over `socket`, while a writer task sends a

@@ -6,7 +6,7 @@
 //! open connections a new one gets 503 and is closed.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +15,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tower::ServiceExt;
 
 /// How many connections and how slow a peer may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,42 @@ impl Default for ConnectionLimits {
         }
     }
 }
+
+/// A connection's place among the open ones, in each of its requests'
+/// extensions: a WebSocket upgrade takes it and holds it while the socket
+/// is open, so that sockets count toward the cap as long as they live.
+#[derive(Clone)]
+pub struct ConnectionPlace(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl ConnectionPlace {
+    /// The place, once: the first upgrade of the connection takes it.
+    pub fn take(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.lock().ok().and_then(|mut place| place.take())
+    }
+}
+
+/// Raises this process's limit of open descriptors to the hard limit, so
+/// that the cap on open connections, not the kernel's soft default (often
+/// 1,024), decides when a peer is turned away. The new limit, or the error.
+pub fn raise_descriptor_limit() -> std::io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    limit.rlim_cur = limit.rlim_max;
+    // SAFETY: as above.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(limit.rlim_cur)
+}
+
+/// How long shutdown waits for open connections to finish.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 /// What a connection past the limit is told before it is closed.
 const TOO_MANY: &str = r#"{"errors":[{"message":"too many open connections; retry shortly"}]}"#;
@@ -72,26 +109,42 @@ pub async fn serve_connections(
             tokio::spawn(refuse(tcp));
             continue;
         };
-        let service = TowerToHyperService::new(router.clone());
+        let place = ConnectionPlace(Arc::new(Mutex::new(Some(permit))));
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(place.clone());
+                request
+            },
+        ));
         let stop = stop.clone();
         tokio::spawn(async move {
+            // The place goes with the connection, unless a socket took it.
             serve_one(tcp, service, limits, stop).await;
-            drop(permit);
         });
     }
     drop(listener);
     let _ = stopping.send(true);
-    // Every connection gives its permit back once it has finished.
+    // Every connection gives its permit back once it has finished; sockets
+    // (which hold one too) are closing meanwhile, and are waited for apart.
     let all = u32::try_from(limits.open).unwrap_or(u32::MAX);
-    let _ = open.acquire_many(all).await;
+    let _ = tokio::time::timeout(DRAIN_LIMIT, open.acquire_many(all)).await;
 }
 
-async fn serve_one(
+async fn serve_one<S>(
     tcp: TcpStream,
-    service: TowerToHyperService<Router>,
+    service: TowerToHyperService<S>,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: tower::Service<
+            axum::extract::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
