@@ -677,3 +677,61 @@ async fn upgraded_sockets_count_toward_the_open_connection_cap(
     }
     assert_eq!(answered, Some(200));
 }
+
+#[sqlx::test]
+async fn a_malformed_authorization_or_init_token_is_unauthenticated_not_anonymous(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    for header in ["Basic dXNlcjpwYXNz", "Bearer", "sl_abc", "Bearer two words"] {
+        let answer: Value = server
+            .client()
+            .post(server.graphql_url())
+            .header("authorization", header)
+            .json(&json!({"query": "{ __typename }"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(error_code(&answer), "UNAUTHENTICATED", "{header}: {answer}");
+    }
+    for init in [
+        json!({"token": 42}),
+        json!({"token": {"a": 1}}),
+        json!({"token": ""}),
+    ] {
+        assert!(
+            Subscriber::refused(&server.url, init.clone()).await,
+            "{init}"
+        );
+    }
+}
+
+#[sqlx::test]
+async fn a_socket_whose_token_is_revoked_is_closed_with_its_subscriptions(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("desk").await;
+    let mut socket = Subscriber::connect(&server.url, json!({"token": token})).await;
+    socket
+        .subscribe("live", "subscription { events { id } }", json!({}))
+        .await;
+    server.store.revoke_token("desk").await.unwrap();
+    // The socket ends: closed with 4403 rather than left streaming.
+    let mut closed = false;
+    for _ in 0..100 {
+        match tokio::time::timeout(Duration::from_millis(100), socket.message()).await {
+            Ok(None) => {
+                closed = true;
+                break;
+            }
+            Ok(Some(_)) | Err(_) => {}
+        }
+    }
+    assert!(closed, "the socket of a revoked token was left open");
+}

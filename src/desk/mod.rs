@@ -150,7 +150,8 @@ async fn story_at(
     slug: &str,
     cut: Cut,
 ) -> Result<Option<(String, StoryState)>, ApiError> {
-    let viewer = viewer_of(state, bearer_token(headers).as_deref(), TokenCheck::Now).await?;
+    let token = bearer_token(headers)?;
+    let viewer = viewer_of(state, token.as_deref(), TokenCheck::Now).await?;
     let Some(header) = state.store.story_header_by_slug(slug.trim()).await? else {
         return Ok(None);
     };

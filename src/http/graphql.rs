@@ -29,7 +29,7 @@ use super::{AppState, MAX_BODY_BYTES};
 use crate::api::errors::TOKEN_NOT_LIVE;
 use crate::api::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
 use crate::api::{limits, Viewer};
-use crate::store::Store;
+use crate::store::{Credential, Store};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -148,17 +148,35 @@ impl Params {
 }
 
 /// The bearer token of `Authorization: Bearer <token>`, if any.
-pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        });
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    // A header that is there but not `Bearer <token>` is a client's mistake
+    // to be told, never a request to be served as anonymous.
+    let token = value.to_str().ok().and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+            .then(|| token.to_owned())
+    });
     token
+        .map(Some)
+        .ok_or(ApiError::Unauthenticated(MALFORMED_AUTHORIZATION))
+}
+
+const MALFORMED_AUTHORIZATION: &str = "the Authorization header must be `Bearer <token>`";
+
+/// The token of a connection_init payload: absent (or null) is anonymous;
+/// anything but a string is refused, never taken for anonymous.
+pub fn init_token(payload: &Json) -> Result<Option<&str>, ApiError> {
+    match payload.get("token") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(token)) if !token.trim().is_empty() => Ok(Some(token.as_str())),
+        Some(_) => Err(ApiError::Unauthenticated(
+            "connection_init's token must be a string holding a token",
+        )),
+    }
 }
 
 /// How a request's token is checked. A read is answered by this request
@@ -368,7 +386,12 @@ async fn execute(
         true => TokenCheck::Remembered,
         false => TokenCheck::Now,
     };
-    let viewer = match viewer_of(&state, bearer_token(headers).as_deref(), check).await {
+    let token = bearer_token(headers);
+    let viewer = match token {
+        Ok(token) => viewer_of(&state, token.as_deref(), check).await,
+        Err(refused) => Err(refused),
+    };
+    let viewer = match viewer {
         Ok(viewer) => viewer,
         Err(refused) => {
             state.metrics.record_refused(refused.code());
@@ -672,11 +695,20 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         initialised.clone(),
         state.ws_init_timeout,
     ));
+    let credential: Arc<Mutex<Option<Credential>>> = Arc::default();
+    let revoked = Box::pin(close_when_revoked(
+        outgoing.downgrade(),
+        credential.clone(),
+        state.store.clone(),
+    ));
     let incoming = incoming
         .inspect(move |_| {
             *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         })
-        .take_until(futures_util::future::select(is_dead, init_timed_out));
+        .take_until(futures_util::future::select(
+            is_dead,
+            futures_util::future::select(init_timed_out, revoked),
+        ));
     let outgoing = futures_util::sink::unfold(outgoing, |outgoing, message: Message| async move {
         outgoing
             .send(message)
@@ -690,12 +722,15 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
     GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
         .on_connection_init(move |payload| async move {
             initialised.store(true, Ordering::Relaxed);
-            let token = payload.get("token").and_then(Json::as_str);
-            let checked = viewer_of(&state_at_init, token, TokenCheck::Now).await;
+            let checked = match init_token(&payload) {
+                Ok(token) => viewer_of(&state_at_init, token, TokenCheck::Now).await,
+                Err(refused) => Err(refused),
+            };
             let viewer = checked.map_err(|refused| {
                 metrics.record_refused(refused.code());
                 async_graphql::Error::new(refused.to_string())
             })?;
+            *credential.lock().unwrap_or_else(|e| e.into_inner()) = viewer.0.clone();
             let mut data = Data::default();
             data.insert(viewer);
             Ok(data)
@@ -723,6 +758,33 @@ async fn close_unless_initialised(
         let _ = outgoing
             .send(close(4408, "Connection initialisation timeout"))
             .await;
+    }
+}
+
+/// How often a socket opened with a token checks that it is still live.
+const REVOCATION_CHECK: Duration = Duration::from_millis(500);
+
+/// Closes the socket with 4403 (forbidden) once the token it was opened
+/// with is revoked, ending its subscriptions with it, as a new request
+/// with that token would be refused; never completes otherwise. Sockets
+/// without a token (the public) cost nothing here.
+async fn close_when_revoked(
+    outgoing: mpsc::WeakSender<Message>,
+    credential: Arc<Mutex<Option<Credential>>>,
+    store: Store,
+) {
+    loop {
+        tokio::time::sleep(REVOCATION_CHECK).await;
+        let held = credential.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(held) = held else { continue };
+        if let Ok(false) = store.is_credential_live(&held).await {
+            if let Some(outgoing) = outgoing.upgrade() {
+                let _ = outgoing
+                    .send(close(4403, "Forbidden: the token was revoked"))
+                    .await;
+            }
+            return;
+        }
     }
 }
 
@@ -888,8 +950,42 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("bearer sl_abc"),
         );
-        assert_eq!(bearer_token(&headers).as_deref(), Some("sl_abc"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic xyz"));
-        assert_eq!(bearer_token(&headers), None);
+        assert_eq!(
+            bearer_token(&headers).ok().flatten().as_deref(),
+            Some("sl_abc")
+        );
+        assert!(matches!(bearer_token(&HeaderMap::new()), Ok(None)));
+    }
+
+    #[test]
+    fn a_malformed_authorization_header_is_refused_not_anonymous() {
+        for malformed in ["Basic xyz", "Bearer", "Bearer ", "sl_abc", "Bearer a b"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(malformed));
+            assert!(
+                matches!(bearer_token(&headers), Err(ApiError::Unauthenticated(_))),
+                "{malformed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_in_connection_init_must_be_a_string() {
+        assert!(matches!(init_token(&serde_json::json!({})), Ok(None)));
+        assert!(matches!(
+            init_token(&serde_json::json!({"token": null})),
+            Ok(None)
+        ));
+        assert!(matches!(
+            init_token(&serde_json::json!({"token": "sl_x"})),
+            Ok(Some("sl_x"))
+        ));
+        for bad in [
+            serde_json::json!({"token": 7}),
+            serde_json::json!({"token": ["sl_x"]}),
+            serde_json::json!({"token": ""}),
+        ] {
+            assert!(init_token(&bad).is_err(), "{bad}");
+        }
     }
 }
