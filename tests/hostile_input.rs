@@ -725,12 +725,9 @@ async fn a_socket_whose_token_is_revoked_is_closed_with_its_subscriptions(
     // The socket ends: closed with 4403 rather than left streaming.
     let mut closed = false;
     for _ in 0..100 {
-        match tokio::time::timeout(Duration::from_millis(100), socket.message()).await {
-            Ok(None) => {
-                closed = true;
-                break;
-            }
-            Ok(Some(_)) | Err(_) => {}
+        if let Ok(None) = tokio::time::timeout(Duration::from_millis(100), socket.message()).await {
+            closed = true;
+            break;
         }
     }
     assert!(closed, "the socket of a revoked token was left open");
