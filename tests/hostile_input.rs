@@ -732,3 +732,30 @@ async fn a_socket_whose_token_is_revoked_is_closed_with_its_subscriptions(
     }
     assert!(closed, "the socket of a revoked token was left open");
 }
+
+#[sqlx::test]
+async fn anonymous_readers_do_not_see_who_appended(pool: PgPoolOptions, connect: PgConnectOptions) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("night-desk").await;
+    data(
+        server
+            .post(
+                Some(&token),
+                "mutation { openStory(input: {slug: \"who\", title: \"Who\"}) { story { id } } }",
+                json!({}),
+            )
+            .await,
+    );
+    let query = "{ events(first: 5) { nodes { metadata } } }";
+    let anonymous = data(server.query(query, json!({})).await);
+    let metadata = &anonymous["events"]["nodes"][0]["metadata"];
+    assert!(
+        metadata.is_object() && metadata.get("principal").is_none(),
+        "{metadata}"
+    );
+    let holder = data(server.post(Some(&token), query, json!({})).await);
+    assert_eq!(
+        holder["events"]["nodes"][0]["metadata"]["principal"],
+        "night-desk"
+    );
+}

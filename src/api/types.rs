@@ -441,7 +441,15 @@ impl Event {
     async fn payload(&self) -> Json<&serde_json::Value> {
         Json(&self.0.payload)
     }
-    async fn metadata(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.metadata)
+    /// Who appended it and in answer to what; without a token, the
+    /// principal (a token's name) is left out.
+    async fn metadata(&self, ctx: &Context<'_>) -> Json<serde_json::Value> {
+        let mut metadata = self.0.metadata.clone();
+        if super::context::public_only(ctx) {
+            if let Some(fields) = metadata.as_object_mut() {
+                fields.remove("principal");
+            }
+        }
+        Json(metadata)
     }
 }

@@ -9,7 +9,7 @@ use super::events::{
     DevelopmentVerificationChanged, StoryEvent, StoryOpened, StoryStatusChanged,
     StoryVisibilityChanged,
 };
-use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 
 use super::model::{ActorRef, FigureInput, Location, QuoteInput, Source, Span, StanceInput};
 
@@ -182,15 +182,42 @@ fn development_corrected(e: DevelopmentCorrected) -> Checked<DevelopmentCorrecte
     })
 }
 
+/// Characters that show nothing: zero-width ones, the byte order mark,
+/// and the bidi marks. A text made only of these is empty.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{061C}' | '\u{180E}')
+        || is_bidi_control(c)
+}
+
+/// Overrides and isolates that make text read otherwise than it is stored.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Control characters other than tab and newline (C0, DEL and C1).
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\t' && c != '\n'
+}
+
 fn required_text(field: &str, text: String, max: usize) -> Checked<String> {
     let trimmed = text.trim();
-    if trimmed.is_empty() {
+    if trimmed.chars().all(is_invisible) {
         return Err(invalid(field, "must not be empty"));
     }
     if trimmed.contains('\0') {
         return Err(invalid(
             field,
             "must not contain U+0000 (the NUL character)",
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| is_refused_control(c) || is_bidi_control(c))
+    {
+        return Err(invalid(
+            field,
+            "must not contain control characters (other than tab and newline) or bidi overrides",
         ));
     }
     let chars = trimmed.chars().count();
@@ -205,7 +232,7 @@ fn required_text(field: &str, text: String, max: usize) -> Checked<String> {
 
 fn optional_text(field: &str, text: Option<String>, max: usize) -> Checked<Option<String>> {
     match text {
-        Some(t) if t.trim().is_empty() => Ok(None),
+        Some(t) if t.trim().chars().all(is_invisible) => Ok(None),
         Some(t) => required_text(field, t, max).map(Some),
         None => Ok(None),
     }
@@ -251,12 +278,19 @@ fn figure_number(field: &str, value: f64) -> Checked<f64> {
     }
 }
 
+/// A date at what PostgreSQL keeps: microseconds, and no leap second (one
+/// is folded into the last microsecond of its minute), so that the stored
+/// event and its fold name the same instant and `verify` agrees with both.
 fn date(field: &str, at: DateTime<Utc>) -> Checked<DateTime<Utc>> {
-    if YEARS.contains(&at.year()) {
-        Ok(at)
-    } else {
-        Err(invalid(field, "must fall in the years 1 to 9999"))
+    if !YEARS.contains(&at.year()) {
+        return Err(invalid(field, "must fall in the years 1 to 9999"));
     }
+    let at = if at.nanosecond() >= 1_000_000_000 {
+        at.with_nanosecond(999_999_000).unwrap_or(at)
+    } else {
+        at
+    };
+    Ok(at.trunc_subsecs(6))
 }
 
 /// An embargo's end, at the microseconds PostgreSQL keeps: the story row
@@ -527,6 +561,56 @@ mod tests {
             spans: vec![],
         }];
         assert!(check(e).is_ok());
+    }
+
+    #[test]
+    fn invisible_text_is_empty_and_controls_and_bidi_overrides_are_refused() {
+        for empty in ["\u{200B}\u{FEFF}", "\u{200E}\u{2060}", " \u{00A0}\u{200B} "] {
+            assert_eq!(
+                check(reported(empty)).unwrap_err().message,
+                "must not be empty",
+                "{empty:?}"
+            );
+        }
+        for refused in [
+            "a\u{202E}b",
+            "bell\u{0007}",
+            "c1\u{0085}x",
+            "cr\rlf",
+            "iso\u{2066}late",
+        ] {
+            assert_eq!(
+                check(reported(refused)).unwrap_err().field,
+                "headline",
+                "{refused:?}"
+            );
+        }
+        let mut fine = reported("tab\there");
+        fine.summary = Some("two\nlines".into());
+        assert!(check(fine).is_ok());
+    }
+
+    #[test]
+    fn dates_keep_microseconds_and_fold_a_leap_second() {
+        let mut e = reported("h");
+        e.occurred_at = "2016-12-31T23:59:59.123456789Z".parse().unwrap();
+        let StoryEvent::DevelopmentReported(checked) = check(e).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(
+            checked.occurred_at.to_rfc3339(),
+            "2016-12-31T23:59:59.123456+00:00"
+        );
+        let mut leap = reported("h");
+        leap.occurred_at = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap()
+            .and_utc();
+        let StoryEvent::DevelopmentReported(checked) = check(leap).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(checked.occurred_at.nanosecond(), 999_999_000);
     }
 
     #[test]
