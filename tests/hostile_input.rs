@@ -746,16 +746,64 @@ async fn anonymous_readers_do_not_see_who_appended(pool: PgPoolOptions, connect:
             )
             .await,
     );
-    let query = "{ events(first: 5) { nodes { metadata } } }";
+    // The story's history, which holds nothing back (the global feed waits
+    // for older transactions of the cluster to end).
+    let query = "{ story(slug: \"who\") { history(first: 5) { nodes { metadata } } } }";
     let anonymous = data(server.query(query, json!({})).await);
-    let metadata = &anonymous["events"]["nodes"][0]["metadata"];
+    let metadata = &anonymous["story"]["history"]["nodes"][0]["metadata"];
     assert!(
         metadata.is_object() && metadata.get("principal").is_none(),
         "{metadata}"
     );
     let holder = data(server.post(Some(&token), query, json!({})).await);
     assert_eq!(
-        holder["events"]["nodes"][0]["metadata"]["principal"],
+        holder["story"]["history"]["nodes"][0]["metadata"]["principal"],
         "night-desk"
+    );
+}
+
+#[sqlx::test]
+async fn the_socket_protocol_closes_with_its_codes(pool: PgPoolOptions, connect: PgConnectOptions) {
+    let server = server_on(pool, connect).await;
+    // Subscribe before connection_init: 4401.
+    let mut early = Subscriber::open(&server.url).await;
+    early
+        .subscribe("a", "subscription { events { id } }", json!({}))
+        .await;
+    assert_eq!(
+        tokio::time::timeout(HANG, early.close_code())
+            .await
+            .ok()
+            .flatten(),
+        Some(4401)
+    );
+    // The same id twice while the first runs: 4409.
+    let mut twice = Subscriber::connect(&server.url, json!({})).await;
+    twice
+        .subscribe("a", "subscription { events { id } }", json!({}))
+        .await;
+    twice
+        .subscribe("a", "subscription { events { id } }", json!({}))
+        .await;
+    assert_eq!(
+        tokio::time::timeout(HANG, twice.close_code())
+            .await
+            .ok()
+            .flatten(),
+        Some(4409)
+    );
+    // A frame over 1 MiB: 1009.
+    let mut big = Subscriber::connect(&server.url, json!({})).await;
+    let huge = format!(
+        "{{\"type\":\"ping\",\"payload\":{{\"x\":\"{}\"}}}}",
+        "x".repeat(1024 * 1024 + 10)
+    );
+    big.send_frame(Message::text(huge)).await;
+    assert_eq!(
+        tokio::time::timeout(HANG, big.close_code())
+            .await
+            .ok()
+            .flatten(),
+        Some(1009)
     );
 }

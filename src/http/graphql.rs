@@ -701,21 +701,42 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
         credential.clone(),
         state.store.clone(),
     ));
+    let protocol_state: Arc<Mutex<ProtocolState>> = Arc::default();
+    let (violated, is_violated) = oneshot::channel::<()>();
+    let referee = Referee {
+        state: protocol_state.clone(),
+        outgoing: outgoing.downgrade(),
+        violated: Mutex::new(Some(violated)),
+    };
+    let referee = Arc::new(referee);
     let incoming = incoming
         .inspect(move |_| {
             *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         })
+        .then({
+            let referee = referee.clone();
+            move |message| {
+                let referee = referee.clone();
+                async move { referee.judge(message).await }
+            }
+        })
+        .take_while(|message| std::future::ready(message.is_some()))
+        .filter_map(std::future::ready)
         .take_until(futures_util::future::select(
-            is_dead,
+            futures_util::future::select(is_dead, is_violated),
             futures_util::future::select(init_timed_out, revoked),
         ));
-    let outgoing = futures_util::sink::unfold(outgoing, |outgoing, message: Message| async move {
-        outgoing
-            .send(message)
-            .await
-            .map_err(|_| axum::Error::new("the socket is closed"))?;
-        Ok::<_, axum::Error>(outgoing)
-    });
+    let outgoing = futures_util::sink::unfold(
+        (outgoing, protocol_state),
+        |(outgoing, state), message: Message| async move {
+            ProtocolState::saw_outgoing(&state, &message);
+            outgoing
+                .send(message)
+                .await
+                .map_err(|_| axum::Error::new("the socket is closed"))?;
+            Ok::<_, axum::Error>((outgoing, state))
+        },
+    );
     let schema = limits::Limited(state.schema.clone());
     let state_at_init = state.clone();
     let metrics = state.metrics.clone();
@@ -759,6 +780,110 @@ async fn close_unless_initialised(
             .send(close(4408, "Connection initialisation timeout"))
             .await;
     }
+}
+
+/// What graphql-transport-ws requires of a peer that async-graphql does
+/// not close the socket for with the protocol's own codes: no subscribe
+/// before connection_init (4401), no id reused while its operation runs
+/// (4409), no message over 1 MiB (1009).
+#[derive(Default)]
+struct ProtocolState {
+    initialised: bool,
+    running: std::collections::HashSet<String>,
+}
+
+impl ProtocolState {
+    /// An operation the server completed (or failed) frees its id.
+    fn saw_outgoing(state: &Mutex<ProtocolState>, message: &Message) {
+        let Message::Text(text) = message else { return };
+        if !(text.contains("\"complete\"") || text.contains("\"error\"")) {
+            return;
+        }
+        let Ok(parsed) = serde_json::from_str::<Json>(text.as_str()) else {
+            return;
+        };
+        if matches!(
+            parsed.get("type").and_then(Json::as_str),
+            Some("complete" | "error")
+        ) {
+            if let Some(id) = parsed.get("id").and_then(Json::as_str) {
+                state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .running
+                    .remove(id);
+            }
+        }
+    }
+}
+
+/// Watches what a peer sends and closes the socket with the protocol's
+/// code when it breaks a rule.
+struct Referee {
+    state: Arc<Mutex<ProtocolState>>,
+    outgoing: mpsc::WeakSender<Message>,
+    violated: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Referee {
+    /// The message, passed on; None once the socket is to be closed.
+    async fn judge(
+        &self,
+        message: Result<Message, axum::Error>,
+    ) -> Option<Result<Message, axum::Error>> {
+        let verdict = match &message {
+            Err(error) if is_too_big(error) => Some(close(1009, "Message too big")),
+            Ok(Message::Text(text)) => self.rule_for(text.as_str()),
+            _ => None,
+        };
+        let Some(closing) = verdict else {
+            return Some(message);
+        };
+        if let Some(outgoing) = self.outgoing.upgrade() {
+            let _ = outgoing.send(closing).await;
+        }
+        if let Some(violated) = self
+            .violated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = violated.send(());
+        }
+        None
+    }
+
+    fn rule_for(&self, text: &str) -> Option<Message> {
+        let parsed: Json = serde_json::from_str(text).ok()?;
+        let kind = parsed.get("type").and_then(Json::as_str)?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match kind {
+            "connection_init" => state.initialised = true,
+            "subscribe" if !state.initialised => return Some(close(4401, "Unauthorized")),
+            "subscribe" => {
+                let id = parsed.get("id").and_then(Json::as_str)?.to_owned();
+                if !state.running.insert(id) {
+                    return Some(close(4409, "Subscriber for this id already exists"));
+                }
+            }
+            "complete" => {
+                if let Some(id) = parsed.get("id").and_then(Json::as_str) {
+                    state.running.remove(id);
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+/// Whether reading failed on a message or frame over the size limit.
+fn is_too_big(error: &axum::Error) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    text.contains("too long")
+        || text.contains("too big")
+        || text.contains("space limit")
+        || text.contains("capacity")
 }
 
 /// How often a socket opened with a token checks that it is still live.

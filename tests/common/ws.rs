@@ -36,6 +36,37 @@ impl Subscriber {
         }
     }
 
+    /// Opens the socket and says nothing.
+    pub async fn open(http_url: &str) -> Subscriber {
+        let url = format!("{}/graphql", http_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().expect("ws url");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        Subscriber { socket }
+    }
+
+    /// Reads until the server closes the socket: the close code it sent
+    /// (None for a close without one, or a connection just dropped).
+    pub async fn close_code(&mut self) -> Option<u16> {
+        while let Some(frame) = self.socket.next().await {
+            match frame {
+                Ok(Message::Close(close)) => return close.map(|c| u16::from(c.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    pub async fn send_frame(&mut self, message: Message) -> bool {
+        self.socket.send(message).await.is_ok()
+    }
+
     /// Opens the socket and sends connection_init, without waiting.
     async fn initialise(http_url: &str, init: Value) -> Subscriber {
         let url = format!("{}/graphql", http_url.replacen("http", "ws", 1));
