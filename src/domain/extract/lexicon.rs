@@ -418,8 +418,6 @@ pub const WELL_KNOWN_ORGANISATIONS: &[&str] = &[
     "OSCE",
     "IAEA",
     "ICC",
-    "FARC",
-    "ELN",
     "PKK",
 ];
 
@@ -577,7 +575,7 @@ pub const SPEAKER_NOUNS: &[&str] = &[
     "activist",
 ];
 
-/// Adverbs that may stand between a speaker and the verb ("Kirby also said").
+/// Adverbs that may stand between a speaker and the verb ("Holt also said").
 pub const VERB_ADVERBS: &[&str] = &[
     "also",
     "later",

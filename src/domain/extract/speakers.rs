@@ -190,8 +190,8 @@ fn speaker_of_verb(s: &Sentence, p: usize, sentence_start: usize) -> Option<Spea
     }
 }
 
-/// "said a statement issued by UNICEF", "said Declan Ashworth, general
-/// secretary of the union", "according to the Ombudsman's Office".
+/// "said a statement issued by UNICEF", "said Tom Reyes, general
+/// secretary of the union", "according to the Interior Ministry".
 fn phrase_after(s: &Sentence, from: usize, sentence_start: usize) -> Option<Speaker> {
     let mut p = from;
     while s.lower(p).is_some_and(|w| DETERMINERS.contains(&w)) {
@@ -228,7 +228,7 @@ fn phrase_after(s: &Sentence, from: usize, sentence_start: usize) -> Option<Spea
     Some(with_apposition(s, p, speaker))
 }
 
-/// "Ingrid Halvorsen, the envoy, said": the role after the comma.
+/// "Rui Costa, the envoy, said": the role after the comma.
 fn with_apposition(s: &Sentence, p: usize, mut speaker: Speaker) -> Speaker {
     if speaker.kind != SpeakerKind::Person || !s.is_comma(p) || speaker.role.is_some() {
         return speaker;
