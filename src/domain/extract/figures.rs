@@ -34,18 +34,41 @@ pub fn find_figures(
     range: std::ops::Range<usize>,
     context: &Context,
 ) -> Vec<FigureMention> {
-    let mut found = Vec::new();
+    let mut found: Vec<FigureMention> = Vec::new();
     let mut i = range.start;
     while i < range.end {
         match figure_at(words, i, range.clone(), context) {
-            Some(f) => {
+            Some(mut f) => {
                 i = f.tokens.end.max(i + 1);
+                part_of_the_one_before(words, &mut f, found.last());
                 found.push(f);
             }
             None => i += 1,
         }
     }
     found
+}
+
+fn is_canonical(metric: &str) -> bool {
+    METRIC_WORDS.iter().any(|(_, m)| *m == metric)
+}
+
+/// "killed at least 42 people, including 11 children": the children were
+/// killed too.
+fn part_of_the_one_before(
+    words: &Words,
+    figure: &mut FigureMention,
+    before: Option<&FigureMention>,
+) {
+    let Some(before) = before.filter(|b| is_canonical(&b.metric)) else {
+        return;
+    };
+    let introduced =
+        figure.tokens.start > 0 && words.is_in(figure.tokens.start - 1, &["including", "among"]);
+    if introduced && !is_canonical(&figure.metric) {
+        figure.unit = Some(figure.metric.clone());
+        figure.metric = before.metric.clone();
+    }
 }
 
 fn metric_of(word: &str) -> Option<&'static str> {
@@ -232,6 +255,10 @@ fn verb_metric_before(words: &Words, start: usize, floor: usize) -> Option<&'sta
 
 /// "people were still missing", "two were confirmed dead", "children have died".
 fn predicate_metric(words: &Words, from: usize, end: usize) -> Option<&'static str> {
+    // "a mother of six who fled": a relative clause tells of someone else.
+    if words.is_in(from, &["who", "that", "which", "of"]) {
+        return None;
+    }
     let mut k = from;
     while k < end && words.is_in(k, PREDICATE_FILLERS) {
         k += 1;
@@ -367,6 +394,17 @@ mod tests {
             (Some(5.0), Some(9.0), AtLeast)
         );
         assert_eq!(found[0].metric, "missing");
+    }
+
+    #[test]
+    fn a_part_counted_with_including_shares_the_metric_and_relatives_are_no_figures() {
+        let found =
+            figures("Shelling killed at least 30 people, including nine children, medics said.");
+        assert_eq!(
+            found[1],
+            ("killed".into(), 9.0, Exact, Some("children".into()))
+        );
+        assert!(figures("said a mother of six who fled the town.").is_empty());
     }
 
     #[test]

@@ -107,6 +107,22 @@ pub const PERSON_PRONOUNS: &[&str] = &["he", "she"];
 /// Titles and roles: a word from this list before a name makes the words up
 /// to it the speaker's role.
 pub const TITLE_WORDS: &[&str] = &[
+    "adm.",
+    "gen.",
+    "col.",
+    "lt.",
+    "sgt.",
+    "capt.",
+    "maj.",
+    "cmdr.",
+    "brig.",
+    "sen.",
+    "rep.",
+    "gov.",
+    "prof.",
+    "rev.",
+    "supt.",
+    "insp.",
     "president",
     "vice-president",
     "minister",
@@ -601,6 +617,19 @@ pub const VERB_ADVERBS: &[&str] = &[
     "angrily",
     "quietly",
     "bluntly",
+];
+
+/// Lower-case particles inside personal names ("bin", "van der", "de la").
+pub const NAME_PARTICLES: &[&str] = &[
+    "bin", "bint", "ibn", "abu", "al", "el", "de", "da", "di", "del", "della", "der", "den", "van",
+    "von", "la", "le", "du", "dos", "das", "y", "ter", "ten", "zu",
+];
+
+/// Short titles written with a dot ("Rear Adm. Jane Roe", "Gen. Ruiz"):
+/// the dot is part of the word, not a sentence's end.
+pub const TITLE_ABBREVIATIONS: &[&str] = &[
+    "adm", "gen", "col", "lt", "sgt", "capt", "maj", "cmdr", "brig", "dr", "mr", "mrs", "ms",
+    "prof", "sen", "rep", "gov", "rev", "st", "hon", "pres", "supt", "insp", "cpl", "pvt",
 ];
 
 /// Determiners and possessives dropped from the front of a phrase.

@@ -29,7 +29,7 @@ use words::Words;
 
 /// Bump when mentions or drafts come out differently for the same report:
 /// stored extractions of other versions are then recomputed by `rebuild`.
-pub const EXTRACTOR_VERSION: i32 = 1;
+pub const EXTRACTOR_VERSION: i32 = 2;
 
 /// How far back in its paragraph a quotation looks for its speaker; keeps a
 /// paragraph of ten thousand quotations linear.

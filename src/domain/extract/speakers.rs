@@ -3,9 +3,9 @@
 //! people already named, so that "he" and a surname find their full name.
 
 use super::lexicon::{
-    DETERMINERS, DOCUMENT_NOUNS, GENERIC_TRAILERS, ISSUED_BY, ORGANISATION_WORDS, PEOPLE_NOUNS,
-    PERSON_PRONOUNS, PHRASE_BREAKS, SPEAKER_NOUNS, SPEECH_VERBS, TITLE_WORDS, VERB_ADVERBS,
-    WELL_KNOWN_ORGANISATIONS,
+    DETERMINERS, DOCUMENT_NOUNS, GENERIC_TRAILERS, ISSUED_BY, NAME_PARTICLES, ORGANISATION_WORDS,
+    PEOPLE_NOUNS, PERSON_PRONOUNS, PHRASE_BREAKS, SPEAKER_NOUNS, SPEECH_VERBS, TITLE_WORDS,
+    VERB_ADVERBS, WELL_KNOWN_ORGANISATIONS,
 };
 use super::text::TokenKind;
 use super::words::Words;
@@ -304,11 +304,39 @@ fn clause_subject(s: &Sentence, comma: usize, sentence_start: usize) -> Option<S
         s.token(opening)?..s.token(p - 1)? + 1,
         sentence_start,
     )?;
-    matches!(
-        speaker.kind,
-        SpeakerKind::Person | SpeakerKind::Organisation
-    )
-    .then(|| with_apposition(s, p, speaker))
+    match speaker.kind {
+        SpeakerKind::Person | SpeakerKind::Organisation => Some(with_apposition(s, p, speaker)),
+        // "A military spokesman, Rear Adm. Jane Roe, told": the name comes
+        // in the apposition, the role before it.
+        SpeakerKind::Unnamed => named_in_apposition(s, p, speaker.name, sentence_start),
+        SpeakerKind::Pronoun => None,
+    }
+}
+
+fn named_in_apposition(
+    s: &Sentence,
+    comma: usize,
+    role: String,
+    sentence_start: usize,
+) -> Option<Speaker> {
+    let start = comma + 1;
+    let end = s.end_of_titled_name(start);
+    if end == start || !s.is_comma(end) {
+        return None;
+    }
+    let mut named = classify(
+        s.words,
+        s.token(start)?..s.token(end - 1)? + 1,
+        sentence_start,
+    )?;
+    if named.kind != SpeakerKind::Person {
+        return None;
+    }
+    named.role = Some(match named.role.take() {
+        Some(own) => format!("{role}, {own}"),
+        None => role,
+    });
+    Some(named)
 }
 
 /// The person a sentence opens with, if it names one ("Union leader
@@ -429,10 +457,17 @@ fn titled(
     sentence_start: usize,
 ) -> Speaker {
     let mut name_start = tokens.end;
-    while name_start > title + 1
-        && words.is_capitalized(name_start - 1)
-        && !words.is_in(name_start - 1, TITLE_WORDS)
-    {
+    // "Mohammed bin Abdulrahman Al Thani": lower-case particles inside a
+    // name belong to it.
+    let in_name = |k: usize, start: usize| {
+        (words.is_capitalized(k) && !words.is_in(k, TITLE_WORDS))
+            || (words.is_in(k, NAME_PARTICLES)
+                && k + 1 < tokens.end
+                && k + 1 == start
+                && k > title + 1
+                && words.is_capitalized(k - 1))
+    };
+    while name_start > title + 1 && in_name(name_start - 1, name_start) {
         name_start -= 1;
     }
     let after_of = (title + 1..name_start.max(title + 1)).any(|k| words.is_in(k, &["of"]))
@@ -493,7 +528,11 @@ fn unnamed(
             .iter()
             .any(|s| w.ends_with(s))
     };
-    let name = if tokens.start == sentence_start && !proper_adjective(words.lower(tokens.start)?) {
+    let possessive = words.lower(tokens.start)?.ends_with("'s");
+    let name = if tokens.start == sentence_start
+        && !possessive
+        && !proper_adjective(words.lower(tokens.start)?)
+    {
         lower_first(written)
     } else {
         written.to_owned()
@@ -665,6 +704,28 @@ mod tests {
         assert_eq!(
             speaker_in("As many as 30 men were on board, the owner said."),
             named("owner", None)
+        );
+    }
+
+    #[test]
+    fn particles_stay_inside_a_name_and_a_possessive_keeps_its_capital() {
+        assert_eq!(
+            speaker_in(
+                "Oman's Foreign Minister Badr bin Hamad Al Busaidi said the talks would resume."
+            ),
+            named("Badr bin Hamad Al Busaidi", Some("Oman's Foreign Minister"))
+        );
+        assert_eq!(
+            speaker_in("Peru's army said the road was open."),
+            named("Peru's army", None)
+        );
+    }
+
+    #[test]
+    fn a_name_after_an_unnamed_role_is_the_speaker() {
+        assert_eq!(
+            speaker_in("A military spokesman, Rear Adm. Jane Roe, told reporters that the army would stay."),
+            named("Jane Roe", Some("military spokesman, Rear Adm."))
         );
     }
 

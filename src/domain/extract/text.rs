@@ -262,7 +262,8 @@ fn word_end(chars: &[(usize, char)], mut i: usize) -> usize {
             && i > begin
             && chars[i - 1].1 == 's'
             && !next.is_some_and(|n| n.is_alphanumeric());
-        let initialism = c == '.' && is_initialism(chars, begin, i);
+        let initialism =
+            c == '.' && (is_initialism(chars, begin, i) || is_title_abbreviation(chars, begin, i));
         if c.is_alphanumeric() || c == '\u{0301}' || joined || plural_possessive || initialism {
             i += 1;
         } else {
@@ -270,6 +271,16 @@ fn word_end(chars: &[(usize, char)], mut i: usize) -> usize {
         }
     }
     i
+}
+
+/// The dot of a short title: "Gen.", "Adm.", "Dr.".
+fn is_title_abbreviation(chars: &[(usize, char)], begin: usize, dot: usize) -> bool {
+    let word: String = chars[begin..dot]
+        .iter()
+        .map(|&(_, c)| c)
+        .collect::<String>()
+        .to_lowercase();
+    super::lexicon::TITLE_ABBREVIATIONS.contains(&word.as_str())
 }
 
 /// A dot inside or after an initialism: "U.S.", "a.m.", "U.S.-led".
