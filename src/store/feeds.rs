@@ -7,6 +7,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Row};
 use uuid::Uuid;
 
+use super::reports::{source_kind_of, source_kind_text};
 use super::{Store, StoreError};
 use crate::domain::model::SourceKind;
 use crate::domain::report::ReportFormat;
@@ -71,21 +72,14 @@ impl FeedLock {
     }
 }
 
-fn source_kind_text(kind: Option<SourceKind>) -> Option<String> {
-    kind.and_then(|k| serde_json::to_value(k).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-}
-
 fn feed_of(row: &sqlx::postgres::PgRow) -> Result<FeedState, sqlx::Error> {
-    let kind: Option<String> = row.try_get("source_kind")?;
     Ok(FeedState {
         config: FeedConfig {
             name: row.try_get("name")?,
             url: row.try_get("url")?,
             every_seconds: row.try_get("every_seconds")?,
             publisher: row.try_get("publisher")?,
-            source_kind: kind
-                .and_then(|k| serde_json::from_value(serde_json::Value::String(k)).ok()),
+            source_kind: source_kind_of(row.try_get("source_kind")?),
             fetch_articles: row.try_get("fetch_articles")?,
             allowed_hosts: row.try_get("allowed_hosts")?,
         },

@@ -132,12 +132,14 @@ pub struct Clue {
     pub weight: f64,
 }
 
-fn source_kind_text(kind: Option<SourceKind>) -> Option<String> {
+/// A source kind as stored: the contract's spelling.
+pub(super) fn source_kind_text(kind: Option<SourceKind>) -> Option<String> {
     kind.and_then(|k| serde_json::to_value(k).ok())
         .and_then(|v| v.as_str().map(str::to_owned))
 }
 
-fn source_kind_of(text: Option<String>) -> Option<SourceKind> {
+/// A stored source kind; one this code does not know is none.
+pub(super) fn source_kind_of(text: Option<String>) -> Option<SourceKind> {
     text.and_then(|t| serde_json::from_value(serde_json::Value::String(t)).ok())
 }
 
