@@ -451,13 +451,7 @@ async fn the_cli_refuses_urls_that_are_not_web_urls_and_records_every_change(
     connect: PgConnectOptions,
 ) {
     let admin = pool.connect_with(connect.clone()).await.unwrap();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        connect.get_username(),
-        connect.get_host(),
-        connect.get_port(),
-        connect.get_database().unwrap()
-    );
+    let url = common::test_database_url(&connect);
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
             .args(args)
@@ -619,13 +613,7 @@ async fn a_server_killed_mid_poll_and_started_again_keeps_each_item_once(
     connect: PgConnectOptions,
 ) {
     let store = common::store_with(pool, connect.clone(), 4).await;
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        connect.get_username(),
-        connect.get_host(),
-        connect.get_port(),
-        connect.get_database().unwrap()
-    );
+    let url = common::test_database_url(&connect);
     let site = TestSite::start().await;
     let paragraph = "Crews reopened the mountain road on Tuesday after a landslide cut off three villages, the governor said. ";
     let page = format!(
@@ -693,13 +681,7 @@ async fn two_servers_on_one_database_poll_a_feed_once_per_interval(
     connect: PgConnectOptions,
 ) {
     let store = common::store_with(pool, connect.clone(), 4).await;
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        connect.get_username(),
-        connect.get_host(),
-        connect.get_port(),
-        connect.get_database().unwrap()
-    );
+    let url = common::test_database_url(&connect);
     let site = TestSite::start().await;
     site.feed("rss.xml", &rss(&[DAM]), "application/rss+xml");
     let mut feed = config("wire", site.url("rss.xml"));

@@ -651,16 +651,6 @@ async fn bad_report_input_is_refused_and_keeps_nothing(
     data(fine);
 }
 
-fn database_url(connect: &PgConnectOptions, database: &str) -> String {
-    format!(
-        "postgres://{}@{}:{}/{}",
-        connect.get_username(),
-        connect.get_host(),
-        connect.get_port(),
-        database
-    )
-}
-
 #[sqlx::test]
 async fn reports_and_dismissals_round_trip_exactly_through_export_and_import(
     pool: PgPoolOptions,
@@ -687,7 +677,7 @@ async fn reports_and_dismissals_round_trip_exactly_through_export_and_import(
 
     let fresh_name = format!("storyline_fresh_{}", uuid::Uuid::now_v7().simple());
     let fresh = storyline::store::Store::connect(&storyline::store::ConnectOptions {
-        database_url: database_url(&connect, &fresh_name),
+        database_url: common::database_url(&connect, &fresh_name),
         max_connections: 2,
         ..storyline::store::ConnectOptions::default()
     })
@@ -734,7 +724,7 @@ async fn the_cli_submits_files_and_verify_checks_every_hash(
     connect: PgConnectOptions,
 ) {
     let admin = pool.connect_with(connect.clone()).await.unwrap();
-    let url = database_url(&connect, connect.get_database().expect("a test database"));
+    let url = common::test_database_url(&connect);
     let dir = std::env::temp_dir().join(format!(
         "storyline-reports-{}",
         uuid::Uuid::now_v7().simple()

@@ -11,6 +11,28 @@ use storyline::domain::events::{DevelopmentReported, StoryEvent, StoryOpened};
 use storyline::domain::StoryId;
 use storyline::store::{EventMetadata, NewEvent, Store};
 
+/// The URL of `database` on the server `connect` reaches (for the binary,
+/// or a second database beside the test's own).
+pub fn database_url(connect: &PgConnectOptions, database: &str) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        connect.get_username(),
+        connect.get_host(),
+        connect.get_port(),
+        database
+    )
+}
+
+/// The URL of the test's own database.
+pub fn test_database_url(connect: &PgConnectOptions) -> String {
+    database_url(
+        connect,
+        connect
+            .get_database()
+            .expect("sqlx::test names its database"),
+    )
+}
+
 /// A store on the test's database with room for `connections` concurrent
 /// writers.
 pub async fn store_with(pool: PgPoolOptions, connect: PgConnectOptions, connections: u32) -> Store {
