@@ -6,6 +6,7 @@
 //! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
 //!   readiness, metrics, limits.
 //! - [`feeds`] follows RSS, Atom, JSON Feed and ninjs feeds into reports.
+//! - [`offload`] runs CPU-heavy folds and views off the async workers.
 //! - [`desk`] is the web desk: its pages (embedded from `desk/`) and a
 //!   story's exports.
 
@@ -16,6 +17,7 @@ pub mod exchange;
 pub mod feeds;
 pub mod http;
 pub mod metrics;
+pub mod offload;
 pub mod progress;
 pub mod projection;
 pub mod store;

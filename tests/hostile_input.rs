@@ -12,6 +12,10 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::Connection;
+use storyline::domain::events::StoryEvent;
+use storyline::domain::model::QuoteInput;
+use storyline::domain::StoryId;
+use storyline::store::{NewEvent, Store};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -805,5 +809,196 @@ async fn the_socket_protocol_closes_with_its_codes(pool: PgPoolOptions, connect:
             .ok()
             .flatten(),
         Some(1009)
+    );
+}
+
+/// A PUBLIC story of 1,000 developments, each quoting two passages of
+/// 4,000 characters: 8 MB of quotes.
+async fn a_story_of_long_quotes(store: &Store) {
+    let story = StoryId::generate();
+    let mut events = vec![common::opening("long")];
+    for n in 0..1_000 {
+        let mut reported = common::reported(&format!("Development {n}"));
+        reported.quotes = (0..2)
+            .map(|q| QuoteInput {
+                speaker: format!("Speaker {q}"),
+                speaker_role: None,
+                text: format!("{n} {q} ")
+                    .repeat(4_000 / 6)
+                    .chars()
+                    .take(4_000)
+                    .collect(),
+            })
+            .collect();
+        let event = StoryEvent::DevelopmentReported(reported);
+        events.push(NewEvent::from_event(&event, Some(common::july_13())));
+    }
+    store
+        .append(story, None, &events, &common::by_tester())
+        .await
+        .expect("the long story is appended");
+}
+
+#[sqlx::test]
+async fn aliased_snapshots_past_16_mib_get_one_error_instead_of_a_giant_body(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    a_story_of_long_quotes(&server.store).await;
+
+    let one = server
+        .query(
+            "{ story(slug: \"long\") { snapshot { quotes { text } } } }",
+            json!({}),
+        )
+        .await;
+    let quotes = data(one)["story"]["snapshot"]["quotes"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(quotes, 2_000, "one snapshot of 8 MB is answered whole");
+
+    let aliases: String = (0..150)
+        .map(|n| format!("s{n}: snapshot {{ quotes {{ text }} }} "))
+        .collect();
+    let query = format!("{{ story(slug: \"long\") {{ {aliases} }} }}");
+    assert!(query.len() < 10_000, "a request of {} bytes", query.len());
+    let response = server
+        .client()
+        .post(server.graphql_url())
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("a body");
+    assert!(body.len() < 4_096, "the answer is {} bytes", body.len());
+    let answer: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(answer["data"], Value::Null, "{answer}");
+    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("16 MiB"), "{message}");
+
+    // The same over the socket: one error, no data.
+    let mut socket = Subscriber::connect(&server.url, json!({})).await;
+    socket.subscribe("big", &query, json!({})).await;
+    let answer = tokio::time::timeout(HANG, socket.message())
+        .await
+        .expect("answered")
+        .expect("a message");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{answer}"
+    );
+    assert_eq!(answer["payload"]["data"], Value::Null);
+}
+
+#[sqlx::test]
+async fn aliases_of_replays_comparisons_and_counts_cost_what_they_do(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = server_on(pool, connect).await;
+    let token = server.token("probe").await;
+    open_story(&server, &token).await;
+
+    // 490 comparisons of a story: refused before any runs.
+    let changes: String = (0..490)
+        .map(|n| {
+            format!(
+                "c{n}: changes(from: \"2021-01-01T00:00:00Z\", to: \"2021-12-{:02}T00:00:00Z\") \
+                 {{ added {{ headline }} }} ",
+                n % 28 + 1
+            )
+        })
+        .collect();
+    let answer = server
+        .query(
+            &format!("{{ story(slug: \"probe\") {{ {changes} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED", "{answer}");
+    let replays: String = (0..60)
+        .map(|n| {
+            format!(
+                "r{n}: stateAt(at: \"2021-07-{:02}T00:00:00Z\") {{ title }} ",
+                n % 28 + 1
+            )
+        })
+        .collect();
+    let answer = server
+        .query(
+            &format!("{{ story(slug: \"probe\") {{ {replays} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED", "{answer}");
+
+    // 490 counts, each of a page of one: within the complexity limit, so
+    // the budget refuses them as they run.
+    let counts: String = (0..490)
+        .map(|n| {
+            format!(
+                "h{n}: history(first: 1, occurredFrom: \"2021-01-{:02}T00:00:00Z\") {{ totalCount }} ",
+                n % 28 + 1
+            )
+        })
+        .collect();
+    let answer = server
+        .query(
+            &format!("{{ story(slug: \"probe\") {{ {counts} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
+    assert_eq!(answer["data"], Value::Null, "{answer}");
+
+    // What the desk asks stays well within: its story page, and a list of
+    // 100 stories with their snapshots' titles.
+    let answer = server
+        .query(
+            "{ story(slug: \"probe\") { a: history(first: 20) { totalCount } \
+               b: stateAt(at: \"2021-07-13T00:00:00Z\") { title } snapshot { title } } \
+               stories(first: 100) { totalCount nodes { snapshot { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(answer)["story"]["snapshot"]["title"], "Probe");
+}
+
+#[sqlx::test]
+async fn a_query_on_a_socket_is_bound_by_the_request_timeout(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    // No statement timeout: only the request timeout can end the wait.
+    let store = store_with(pool, connect.clone(), 4).await;
+    let server = spawn_server_with(store, |state| {
+        state.request_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let token = server.token("probe").await;
+    open_story(&server, &token).await;
+
+    let mut holder = sqlx::PgConnection::connect_with(&connect).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("LOCK TABLE stories IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let mut socket = Subscriber::connect(&server.url, json!({})).await;
+    socket
+        .subscribe("held", "{ story(slug: \"probe\") { version } }", json!({}))
+        .await;
+    let answer = tokio::time::timeout(HANG, socket.message())
+        .await
+        .expect("answered while the lock is still held")
+        .expect("a message");
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{answer}"
     );
 }

@@ -10,6 +10,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::budget::{charge_list, charge_work, listed, COUNT_WORK};
 use super::context::store;
 use super::errors::{ApiError, ApiResult};
 use super::query::Story;
@@ -283,17 +284,19 @@ impl<N: OutputType> Connection<N>
 where
     Edge<N>: OutputType,
 {
-    async fn edges(&self) -> &[Edge<N>] {
-        &self.edges
+    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<&[Edge<N>]> {
+        charge_list(ctx, self.edges.len())?;
+        Ok(&self.edges)
     }
-    async fn nodes(&self) -> Vec<&N> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<&N>> {
+        listed(ctx, self.edges.iter().map(|edge| &edge.node).collect())
     }
     async fn page_info(&self) -> &PageInfo {
         &self.page_info
     }
     /// The number of nodes the filters keep, whatever the page.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        charge_work(ctx, COUNT_WORK as usize)?;
         Ok(count_as_int(self.count.count(store(ctx)?).await?))
     }
 }

@@ -137,7 +137,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%error, "a stored event cannot be read");
                 ApiError::Internal(UNREADABLE_EVENT)
             }
-            StoreError::Database(_) => internal(&error),
+            StoreError::Database(_) | StoreError::Offload(_) => internal(&error),
         }
     }
 }

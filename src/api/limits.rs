@@ -13,7 +13,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use std::time::Duration;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use async_graphql::ErrorExtensions;
 use async_graphql::{Data, Executor, Response};
 use async_graphql::{Name, Positioned, Request, ServerError, ServerResult, Value as ConstValue};
 use futures_util::stream::{self, BoxStream};
@@ -22,7 +27,8 @@ use futures_util::StreamExt;
 // cannot, the parser's can.
 use async_graphql_value::Value;
 
-use super::errors::code;
+use super::budget::Budget;
+use super::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
 use super::StorylineSchema;
 
 /// Fields a document may select, fragments expanded.
@@ -41,22 +47,110 @@ pub const MAX_VARIABLES: usize = 100;
 pub const MAX_NESTING: usize = 64;
 
 /// The schema with these limits checked before it sees a request: what the
-/// WebSocket side executes (the HTTP side calls [`check_request`] itself).
+/// WebSocket side executes (the HTTP side calls [`check_request`] and
+/// [`execute_bounded`] itself). Queries and mutations on a socket run
+/// within the request timeout and a [`Budget`], as on HTTP; subscriptions
+/// run as long as the socket, each event bounded by the size of an event.
 /// Not a schema extension: with any extension registered, async-graphql
 /// resolves every field through the extension chain.
 #[derive(Clone)]
-pub struct Limited(pub StorylineSchema);
+pub struct Limited {
+    pub schema: StorylineSchema,
+    pub request_timeout: Duration,
+}
+
+/// How a bounded execution ended.
+#[allow(clippy::large_enum_variant)] // one a request, moved once
+pub enum Executed {
+    Answered(Response),
+    /// Past its [`Budget`]: the response holds nothing of its data.
+    TooMuch,
+    /// Past the request timeout: its work was dropped.
+    TimedOut,
+}
+
+impl Executed {
+    /// The answer a socket sends: the response, or one error saying why
+    /// there is none.
+    fn into_response(self, mutation: bool) -> Response {
+        match self {
+            Executed::Answered(response) => response,
+            Executed::TooMuch => Response::from_errors(vec![Budget::refusal()]),
+            Executed::TimedOut => Response::from_errors(vec![timed_out_error(mutation)]),
+        }
+    }
+}
+
+/// The error of a request that outlived the request timeout.
+pub fn timed_out_error(mutation: bool) -> ServerError {
+    let error = ApiError::Unavailable(if mutation {
+        UNAVAILABLE_WRITE
+    } else {
+        UNAVAILABLE_READ
+    })
+    .extend();
+    let mut unavailable = ServerError::new(error.message, None);
+    unavailable.extensions = error.extensions;
+    unavailable
+}
+
+/// Executes a query or mutation with a fresh [`Budget`] and within
+/// `timeout`.
+pub async fn execute_bounded(
+    schema: &StorylineSchema,
+    request: Request,
+    timeout: Duration,
+) -> Executed {
+    let budget = Budget::for_request();
+    let request = request.data(budget.clone());
+    within(&budget, timeout, schema.execute(request)).await
+}
+
+/// How `answer`, charged to `budget`, ends within `timeout`.
+async fn within(
+    budget: &Budget,
+    timeout: Duration,
+    answer: impl Future<Output = Response>,
+) -> Executed {
+    match tokio::time::timeout(timeout, answer).await {
+        Err(_) => Executed::TimedOut,
+        Ok(_) if budget.is_exceeded() => Executed::TooMuch,
+        Ok(response) => Executed::Answered(response),
+    }
+}
+
+/// Whether the operation the request selects is a subscription; a
+/// document that does not parse is not (async-graphql answers it).
+fn is_subscription(request: &mut Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        _ => None,
+    };
+    operation.is_some_and(|o| o.node.ty == OperationType::Subscription)
+}
+
+fn is_mutation(request: &mut Request) -> bool {
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+}
 
 impl Executor for Limited {
-    fn execute(&self, mut request: Request) -> impl Future<Output = Response> + Send {
-        let refused = check_request(&mut request);
-        let schema = self.0.clone();
-        async move {
-            match refused {
-                Ok(()) => schema.execute(request).await,
-                Err(error) => Response::from_errors(vec![error]),
-            }
-        }
+    fn execute(&self, request: Request) -> impl Future<Output = Response> + Send {
+        let mut answers = self.execute_stream(request, None);
+        async move { answers.next().await.unwrap_or_default() }
     }
 
     fn execute_stream(
@@ -64,10 +158,26 @@ impl Executor for Limited {
         mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match check_request(&mut request) {
-            Ok(()) => Executor::execute_stream(&self.0, request, session_data),
-            Err(error) => stream::once(async move { Response::from_errors(vec![error]) }).boxed(),
+        if let Err(error) = check_request(&mut request) {
+            return stream::once(async move { Response::from_errors(vec![error]) }).boxed();
         }
+        if is_subscription(&mut request) {
+            return Executor::execute_stream(&self.schema, request, session_data);
+        }
+        // The session's data (its viewer) stays with the request: only
+        // the stream form of execution carries it.
+        let mutation = is_mutation(&mut request);
+        let budget = Budget::for_request();
+        let mut answers =
+            Executor::execute_stream(&self.schema, request.data(budget.clone()), session_data);
+        let timeout = self.request_timeout;
+        stream::once(async move {
+            let answer = async move { answers.next().await.unwrap_or_default() };
+            within(&budget, timeout, answer)
+                .await
+                .into_response(mutation)
+        })
+        .boxed()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The GraphQL layer: the contract's schema, thin resolvers over the store
 //! and the fold, and (in [`errors`]) the one mapping of errors to codes.
 
+pub mod budget;
 pub mod connection;
 mod context;
 pub mod errors;

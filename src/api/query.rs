@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use super::budget::charge_work;
 use super::connection::{page_cost, Connection, Page, PageArgs, TotalCount};
 use super::context::{current_fold, public_only, store, viewer};
 use super::errors::{ApiError, ApiResult};
@@ -17,9 +18,24 @@ use crate::domain::fold::StoryFold;
 use crate::domain::replay::changes;
 use crate::domain::view::story_state;
 use crate::domain::{Position, StoryId, Version};
+use crate::offload::{when_heavy, HEAVY_DEVELOPMENTS};
 use crate::store::{
-    FeedFilter, HistoryFilter, StoryFilter, StoryHeader, StoryListKey, VersionWindow,
+    FeedFilter, HistoryFilter, StoreError, StoryFilter, StoryHeader, StoryListKey, VersionWindow,
 };
+
+/// What a snapshot costs beyond its fields, before the budget charges the
+/// size of the story it views: a full page of 500 stories with their
+/// titles still fits the complexity limit.
+pub const SNAPSHOT_COST: usize = 5;
+
+/// What a replay or a comparison costs beyond its fields: at most 50 in
+/// one request.
+pub const REPLAY_COST: usize = 200;
+
+/// The developments a view of `fold` visits.
+fn fold_size(fold: &StoryFold) -> usize {
+    fold.developments.len() + fold.retracted.len() + 1
+}
 
 pub type StoryConnection = Connection<Story>;
 pub type EventConnection = Connection<Event>;
@@ -242,13 +258,20 @@ impl Story {
     }
 
     /// The current state, from the projection.
+    #[graphql(complexity = "SNAPSHOT_COST + child_complexity")]
     async fn snapshot(&self, ctx: &Context<'_>) -> ApiResult<StoryState> {
         let version = self.known_version(ctx).await?;
         let fold = current_fold(ctx, self.id, version).await?;
-        Ok(StoryState(story_state(&fold, None, None)))
+        charge_work(ctx, fold_size(&fold))?;
+        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
+        let state = when_heavy(heavy, move || story_state(&fold, None, None))
+            .await
+            .map_err(StoreError::from)?;
+        Ok(StoryState(state))
     }
 
     /// The state replayed from events. at: world (valid) time, only developments that occurred at or before it. knownAt: transaction time, only events recorded at or before it. Either or both may be omitted: no cut on that axis (a development dated in the future, such as a deadline, is then included).
+    #[graphql(complexity = "REPLAY_COST + child_complexity")]
     async fn state_at(
         &self,
         ctx: &Context<'_>,
@@ -257,6 +280,9 @@ impl Story {
     ) -> ApiResult<StoryState> {
         let story = self.id;
         let state = store(ctx)?.state_at(story, at, known_at).await?;
+        if let Some(state) = &state {
+            charge_work(ctx, state.developments.len() + state.retracted.len() + 1)?;
+        }
         // Known at a time before the story was opened: nothing was known.
         Ok(StoryState(state.unwrap_or_else(|| {
             story_state(&StoryFold::empty(story), at, known_at)
@@ -308,6 +334,7 @@ impl Story {
     }
 
     /// What changed in the story's world-time state between two instants.
+    #[graphql(complexity = "REPLAY_COST + child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -319,6 +346,11 @@ impl Story {
         }
         let version = self.known_version(ctx).await?;
         let fold = current_fold(ctx, self.id, version).await?;
-        Ok(StoryChanges(changes(&fold, from, to)))
+        charge_work(ctx, fold_size(&fold))?;
+        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
+        let changed = when_heavy(heavy, move || changes(&fold, from, to))
+            .await
+            .map_err(StoreError::from)?;
+        Ok(StoryChanges(changed))
     }
 }

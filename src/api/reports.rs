@@ -10,6 +10,7 @@ use async_graphql::{Context, Enum, InputObject, Object};
 use chrono::{DateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
+use super::budget::{charge_list, charge_work, charged, charged_opt, listed, COUNT_WORK};
 use super::connection::{count_as_int, Cursor, PageArgs, PageInfo, MAX_PAGE_SIZE};
 use super::context::{public_only, store, viewer};
 use super::errors::{ApiError, ApiResult};
@@ -201,8 +202,8 @@ impl Span {
     async fn end(&self) -> i32 {
         i32::try_from(self.span.end).unwrap_or(i32::MAX)
     }
-    async fn text(&self) -> &str {
-        self.text.slice(self.span)
+    async fn text(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, self.text.slice(self.span))
     }
 }
 
@@ -304,8 +305,8 @@ impl QuoteDraft<'_> {
     async fn speaker_role(&self) -> Option<&str> {
         self.0.speaker_role.as_deref()
     }
-    async fn text(&self) -> &str {
-        &self.0.text
+    async fn text(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.0.text)
     }
 }
 
@@ -350,11 +351,11 @@ pub struct DevelopmentDraft {
 
 #[Object]
 impl DevelopmentDraft {
-    async fn headline(&self) -> &str {
-        &self.draft.headline
+    async fn headline(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.draft.headline)
     }
-    async fn summary(&self) -> Option<&str> {
-        self.draft.summary.as_deref()
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.draft.summary.as_deref())
     }
     async fn occurred_at(&self) -> DateTime<Utc> {
         midnight(self.draft.occurred_on)
@@ -365,27 +366,30 @@ impl DevelopmentDraft {
     async fn location(&self) -> Option<Location<'_>> {
         self.draft.location.as_ref().map(Location)
     }
-    async fn actors(&self) -> Vec<ActorRef<'_>> {
-        self.draft.actors.iter().map(ActorRef).collect()
+    async fn actors(&self, ctx: &Context<'_>) -> ApiResult<Vec<ActorRef<'_>>> {
+        listed(ctx, self.draft.actors.iter().map(ActorRef).collect())
     }
-    async fn quotes(&self) -> Vec<QuoteDraft<'_>> {
-        self.draft.quotes.iter().map(QuoteDraft).collect()
+    async fn quotes(&self, ctx: &Context<'_>) -> ApiResult<Vec<QuoteDraft<'_>>> {
+        listed(ctx, self.draft.quotes.iter().map(QuoteDraft).collect())
     }
-    async fn figures(&self) -> Vec<FigureDraft<'_>> {
-        self.draft.figures.iter().map(FigureDraft).collect()
+    async fn figures(&self, ctx: &Context<'_>) -> ApiResult<Vec<FigureDraft<'_>>> {
+        listed(ctx, self.draft.figures.iter().map(FigureDraft).collect())
     }
-    async fn sources(&self) -> Vec<Source<'_>> {
-        vec![Source(&self.source)]
+    async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<Source<'_>>> {
+        listed(ctx, vec![Source(&self.source)])
     }
     /// The mentions this draft was drawn from, in span order.
-    async fn evidence(&self) -> Vec<Mention> {
-        self.evidence
-            .iter()
-            .map(|m| Mention {
-                mention: m.clone(),
-                text: self.text.clone(),
-            })
-            .collect()
+    async fn evidence(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mention>> {
+        listed(
+            ctx,
+            self.evidence
+                .iter()
+                .map(|m| Mention {
+                    mention: m.clone(),
+                    text: self.text.clone(),
+                })
+                .collect(),
+        )
     }
 }
 
@@ -525,8 +529,8 @@ impl Report {
         self.stored.format.into()
     }
     /// The plain text that every mention's span points into (DESIGN.md §11).
-    async fn text(&self) -> &str {
-        &self.stored.text
+    async fn text(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.stored.text)
     }
     /// Lower-case hex SHA-256 of text as UTF-8.
     async fn content_hash(&self) -> &str {
@@ -552,7 +556,7 @@ impl Report {
         kinds: Option<Vec<MentionKind>>,
     ) -> ApiResult<Vec<Mention>> {
         let extraction = self.extraction(ctx).await?;
-        Ok(extraction
+        let mentions = extraction
             .mentions
             .iter()
             .filter(|m| kinds.as_ref().is_none_or(|k| k.contains(&m.kind.into())))
@@ -560,12 +564,13 @@ impl Report {
                 mention: m.clone(),
                 text: self.text.clone(),
             })
-            .collect())
+            .collect();
+        listed(ctx, mentions)
     }
     /// Proposed developments, each ready to send as reportDevelopment's input (sources cite this report).
     async fn drafts(&self, ctx: &Context<'_>) -> ApiResult<Vec<DevelopmentDraft>> {
         let extraction = self.extraction(ctx).await?;
-        Ok(extraction
+        let drafts = extraction
             .drafts
             .iter()
             .map(|draft| DevelopmentDraft {
@@ -578,7 +583,8 @@ impl Report {
                 draft: draft.clone(),
                 text: self.text.clone(),
             })
-            .collect())
+            .collect();
+        listed(ctx, drafts)
     }
     /// Stories this report is likely about, best first; only stories the viewer may read; none when nothing matches.
     async fn suggested_stories(
@@ -605,7 +611,7 @@ impl Report {
         let matches = store(ctx)?
             .suggest_stories(&labels, public_only(ctx), limit)
             .await?;
-        Ok(matches
+        let matches = matches
             .into_iter()
             .map(|m| StoryMatch {
                 story: Story::from_header(m.story),
@@ -616,16 +622,18 @@ impl Report {
                 },
                 reasons: merged_reasons(m.reasons),
             })
-            .collect())
+            .collect();
+        listed(ctx, matches)
     }
     /// Live developments whose sources cite this report.
     async fn cited_by(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReportCitation>> {
-        Ok(store(ctx)?
+        let citations = store(ctx)?
             .report_citations(self.stored.id)
             .await?
             .into_iter()
             .map(ReportCitation)
-            .collect())
+            .collect();
+        listed(ctx, citations)
     }
 }
 
@@ -699,16 +707,18 @@ pub struct ReportConnection {
 
 #[Object]
 impl ReportConnection {
-    async fn edges(&self) -> &[ReportEdge] {
-        &self.edges
+    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<&[ReportEdge]> {
+        charge_list(ctx, self.edges.len())?;
+        Ok(&self.edges)
     }
-    async fn nodes(&self) -> Vec<&Report> {
-        self.edges.iter().map(|e| &e.node).collect()
+    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<&Report>> {
+        listed(ctx, self.edges.iter().map(|e| &e.node).collect())
     }
     async fn page_info(&self) -> &PageInfo {
         &self.page_info
     }
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        charge_work(ctx, COUNT_WORK as usize)?;
         Ok(count_as_int(store(ctx)?.count_reports(&self.filter).await?))
     }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, Json, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::budget::{charge_json, charged, charged_opt, listed};
 use super::errors::ApiResult;
 use super::inputs::{
     ActorKind, FigureQualifier, SourceKind, StancePosition, StoryStatus, TimePrecision,
@@ -25,8 +26,8 @@ impl StoryState {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    async fn summary(&self) -> Option<&str> {
-        self.0.summary.as_deref()
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.0.summary.as_deref())
     }
     async fn topics(&self) -> &[String] {
         &self.0.topics
@@ -47,35 +48,41 @@ impl StoryState {
     /// Timeline: live (not retracted) developments, ascending occurredAt, ties by the version that reported them. verification: only those with one of these statuses.
     async fn developments(
         &self,
+        ctx: &Context<'_>,
         verification: Option<Vec<VerificationStatus>>,
-    ) -> Vec<Development<'_>> {
+    ) -> ApiResult<Vec<Development<'_>>> {
         let wanted: Option<Vec<model::VerificationStatus>> =
             verification.map(|statuses| statuses.into_iter().map(Into::into).collect());
-        self.0
+        let developments = self
+            .0
             .developments
             .iter()
             .filter(|d| wanted.as_ref().is_none_or(|w| w.contains(&d.verification)))
             .map(Development)
-            .collect()
+            .collect();
+        listed(ctx, developments)
     }
-    async fn retracted(&self) -> Vec<RetractedDevelopment<'_>> {
-        self.0.retracted.iter().map(RetractedDevelopment).collect()
+    async fn retracted(&self, ctx: &Context<'_>) -> ApiResult<Vec<RetractedDevelopment<'_>>> {
+        listed(
+            ctx,
+            self.0.retracted.iter().map(RetractedDevelopment).collect(),
+        )
     }
     /// Every actor named by a live development, most mentioned first, ties by name.
-    async fn actors(&self) -> Vec<ActorSummary<'_>> {
-        self.0.actors.iter().map(ActorSummary).collect()
+    async fn actors(&self, ctx: &Context<'_>) -> ApiResult<Vec<ActorSummary<'_>>> {
+        listed(ctx, self.0.actors.iter().map(ActorSummary).collect())
     }
     /// Latest figure per (metric, place): the one from the latest-occurring live development; ties go to the later version.
-    async fn figures(&self) -> Vec<Figure<'_>> {
-        self.0.figures.iter().map(Figure).collect()
+    async fn figures(&self, ctx: &Context<'_>) -> ApiResult<Vec<Figure<'_>>> {
+        listed(ctx, self.0.figures.iter().map(Figure).collect())
     }
     /// Every quote of every live development, in timeline order.
-    async fn quotes(&self) -> Vec<Quote<'_>> {
-        self.0.quotes.iter().map(Quote).collect()
+    async fn quotes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Quote<'_>>> {
+        listed(ctx, self.0.quotes.iter().map(Quote).collect())
     }
     /// Per (metric, place) with at least one figure, in the order of figures: each claimant's latest figure, and whether they can all be true.
-    async fn figure_claims(&self) -> Vec<FigureClaims<'_>> {
-        self.0.figure_claims.iter().map(FigureClaims).collect()
+    async fn figure_claims(&self, ctx: &Context<'_>) -> ApiResult<Vec<FigureClaims<'_>>> {
+        listed(ctx, self.0.figure_claims.iter().map(FigureClaims).collect())
     }
 }
 
@@ -90,8 +97,8 @@ impl FigureClaims<'_> {
         self.0.place.as_deref()
     }
     /// Each claimant's latest figure for this (metric, place); claimedBy null counts as one claimant. Greatest occurredAt first, ties to the later version.
-    async fn claims(&self) -> Vec<Figure<'_>> {
-        self.0.claims.iter().map(Figure).collect()
+    async fn claims(&self, ctx: &Context<'_>) -> ApiResult<Vec<Figure<'_>>> {
+        listed(ctx, self.0.claims.iter().map(Figure).collect())
     }
     /// True when the intervals the claims state have no value in common (DESIGN.md §9).
     async fn disputed(&self) -> bool {
@@ -113,8 +120,8 @@ impl VerificationChange<'_> {
     async fn status(&self) -> VerificationStatus {
         self.0.status.into()
     }
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    async fn note(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.0.note.as_deref())
     }
     async fn version(&self) -> i32 {
         self.0.version.0
@@ -131,11 +138,11 @@ impl Development<'_> {
     async fn id(&self) -> Uuid {
         self.0.id
     }
-    async fn headline(&self) -> &str {
-        &self.0.headline
+    async fn headline(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.0.headline)
     }
-    async fn summary(&self) -> Option<&str> {
-        self.0.summary.as_deref()
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.0.summary.as_deref())
     }
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
@@ -146,20 +153,20 @@ impl Development<'_> {
     async fn location(&self) -> Option<Location<'_>> {
         self.0.location.as_ref().map(Location)
     }
-    async fn actors(&self) -> Vec<ActorRef<'_>> {
-        self.0.actors.iter().map(ActorRef).collect()
+    async fn actors(&self, ctx: &Context<'_>) -> ApiResult<Vec<ActorRef<'_>>> {
+        listed(ctx, self.0.actors.iter().map(ActorRef).collect())
     }
-    async fn quotes(&self) -> Vec<Quote<'_>> {
-        self.0.quotes.iter().map(Quote).collect()
+    async fn quotes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Quote<'_>>> {
+        listed(ctx, self.0.quotes.iter().map(Quote).collect())
     }
-    async fn figures(&self) -> Vec<Figure<'_>> {
-        self.0.figures.iter().map(Figure).collect()
+    async fn figures(&self, ctx: &Context<'_>) -> ApiResult<Vec<Figure<'_>>> {
+        listed(ctx, self.0.figures.iter().map(Figure).collect())
     }
-    async fn stances(&self) -> Vec<Stance<'_>> {
-        self.0.stances.iter().map(Stance).collect()
+    async fn stances(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stance<'_>>> {
+        listed(ctx, self.0.stances.iter().map(Stance).collect())
     }
-    async fn sources(&self) -> Vec<Source<'_>> {
-        self.0.sources.iter().map(Source).collect()
+    async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<Source<'_>>> {
+        listed(ctx, self.0.sources.iter().map(Source).collect())
     }
     async fn tags(&self) -> &[String] {
         &self.0.tags
@@ -169,8 +176,11 @@ impl Development<'_> {
         self.0.reported_in_version.0
     }
     /// Versions of the corrections applied to it, ascending.
-    async fn corrected_in_versions(&self) -> Vec<i32> {
-        self.0.corrected_in_versions.iter().map(|v| v.0).collect()
+    async fn corrected_in_versions(&self, ctx: &Context<'_>) -> ApiResult<Vec<i32>> {
+        listed(
+            ctx,
+            self.0.corrected_in_versions.iter().map(|v| v.0).collect(),
+        )
     }
     /// When the report was recorded (transaction time of reportedInVersion).
     async fn reported_at(&self) -> DateTime<Utc> {
@@ -180,12 +190,18 @@ impl Development<'_> {
         self.0.verification.into()
     }
     /// Every verification verdict given to it, oldest first (an initial status given with the report comes first).
-    async fn verification_history(&self) -> Vec<VerificationChange<'_>> {
-        self.0
-            .verification_history
-            .iter()
-            .map(VerificationChange)
-            .collect()
+    async fn verification_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<VerificationChange<'_>>> {
+        listed(
+            ctx,
+            self.0
+                .verification_history
+                .iter()
+                .map(VerificationChange)
+                .collect(),
+        )
     }
 }
 
@@ -196,8 +212,8 @@ impl RetractedDevelopment<'_> {
     async fn id(&self) -> Uuid {
         self.0.id
     }
-    async fn headline(&self) -> &str {
-        &self.0.headline
+    async fn headline(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.0.headline)
     }
     async fn reason(&self) -> &str {
         &self.0.reason
@@ -259,8 +275,8 @@ impl ActorSummary<'_> {
     async fn last_seen_at(&self) -> DateTime<Utc> {
         self.0.last_seen_at
     }
-    async fn stances(&self) -> Vec<Stance<'_>> {
-        self.0.stances.iter().map(Stance).collect()
+    async fn stances(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stance<'_>>> {
+        listed(ctx, self.0.stances.iter().map(Stance).collect())
     }
 }
 
@@ -274,8 +290,8 @@ impl Quote<'_> {
     async fn speaker_role(&self) -> Option<&str> {
         self.0.speaker_role.as_deref()
     }
-    async fn text(&self) -> &str {
-        &self.0.text
+    async fn text(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        charged(ctx, &self.0.text)
     }
     async fn development_id(&self) -> Uuid {
         self.0.development_id
@@ -336,8 +352,8 @@ impl Stance<'_> {
     async fn position(&self) -> StancePosition {
         self.0.position.into()
     }
-    async fn summary(&self) -> Option<&str> {
-        self.0.summary.as_deref()
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.0.summary.as_deref())
     }
     async fn development_id(&self) -> Uuid {
         self.0.development_id
@@ -354,8 +370,8 @@ impl Source<'_> {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn url(&self) -> Option<&str> {
-        self.0.url.as_deref()
+    async fn url(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        charged_opt(ctx, self.0.url.as_deref())
     }
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at
@@ -388,16 +404,16 @@ impl StoryChanges {
         self.0.to
     }
     /// Developments whose occurredAt lies in (from, to].
-    async fn added(&self) -> Vec<Development<'_>> {
-        self.0.added.iter().map(Development).collect()
+    async fn added(&self, ctx: &Context<'_>) -> ApiResult<Vec<Development<'_>>> {
+        listed(ctx, self.0.added.iter().map(Development).collect())
     }
     /// Figures of `to` whose value or qualifier differs from `from` (or are new).
-    async fn figures_changed(&self) -> Vec<Figure<'_>> {
-        self.0.figures_changed.iter().map(Figure).collect()
+    async fn figures_changed(&self, ctx: &Context<'_>) -> ApiResult<Vec<Figure<'_>>> {
+        listed(ctx, self.0.figures_changed.iter().map(Figure).collect())
     }
     /// Stances present at `to` but not at `from`.
-    async fn stances_changed(&self) -> Vec<Stance<'_>> {
-        self.0.stances_changed.iter().map(Stance).collect()
+    async fn stances_changed(&self, ctx: &Context<'_>) -> ApiResult<Vec<Stance<'_>>> {
+        listed(ctx, self.0.stances_changed.iter().map(Stance).collect())
     }
 }
 
@@ -438,18 +454,20 @@ impl Event {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
     }
-    async fn payload(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.payload)
+    async fn payload(&self, ctx: &Context<'_>) -> ApiResult<Json<&serde_json::Value>> {
+        charge_json(ctx, &self.0.payload)?;
+        Ok(Json(&self.0.payload))
     }
     /// Who appended it and in answer to what; without a token, the
     /// principal (a token's name) is left out.
-    async fn metadata(&self, ctx: &Context<'_>) -> Json<serde_json::Value> {
+    async fn metadata(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
         let mut metadata = self.0.metadata.clone();
         if super::context::public_only(ctx) {
             if let Some(fields) = metadata.as_object_mut() {
                 fields.remove("principal");
             }
         }
-        Json(metadata)
+        charge_json(ctx, &metadata)?;
+        Ok(Json(metadata))
     }
 }

@@ -26,9 +26,11 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{AppState, MAX_BODY_BYTES};
+use crate::api::budget::{Budget, MAX_RESPONSE_BYTES};
 use crate::api::errors::TOKEN_NOT_LIVE;
-use crate::api::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
-use crate::api::{limits, Viewer};
+use crate::api::errors::{code, ApiError};
+use crate::api::limits::{self, Executed};
+use crate::api::Viewer;
 use crate::store::{Credential, Store};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -402,13 +404,23 @@ async fn execute(
         }
     };
     let request = request.data(viewer);
-    let executed = tokio::time::timeout(state.request_timeout, state.schema.execute(request)).await;
-    let Ok(mut response) = executed else {
-        state
-            .metrics
-            .record_request(&label, code::UNAVAILABLE, started.elapsed());
-        return timed_out(media, label.starts_with("mutation"));
-    };
+    let mutation = label.starts_with("mutation");
+    let mut response =
+        match limits::execute_bounded(&state.schema, request, state.request_timeout).await {
+            Executed::Answered(response) => response,
+            Executed::TimedOut => {
+                state
+                    .metrics
+                    .record_request(&label, code::UNAVAILABLE, started.elapsed());
+                return unanswered(media, limits::timed_out_error(mutation));
+            }
+            Executed::TooMuch => {
+                state
+                    .metrics
+                    .record_request(&label, code::BAD_USER_INPUT, started.elapsed());
+                return unanswered(media, Budget::refusal());
+            }
+        };
     let failed_before_execution =
         response.data == Value::Null && response.errors.iter().all(|e| e.path.is_empty());
     let outcome;
@@ -446,6 +458,10 @@ async fn execute(
         .record_request(&label, &outcome, started.elapsed());
     let body = serde_json::to_string(&response)
         .unwrap_or_else(|_| r#"{"errors":[{"message":"internal server error"}]}"#.to_owned());
+    // The budget estimates; this is the cap.
+    if body.len() as u64 > MAX_RESPONSE_BYTES {
+        return unanswered(media, Budget::refusal());
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, media.as_str())],
@@ -454,18 +470,11 @@ async fn execute(
         .into_response()
 }
 
-/// The answer to a request that outlived its timeout: UNAVAILABLE, with
-/// `data: null` (a response whose execution began, though it did not end).
-fn timed_out(media: MediaType, mutation: bool) -> Response {
-    let error: async_graphql::Error = ApiError::Unavailable(if mutation {
-        UNAVAILABLE_WRITE
-    } else {
-        UNAVAILABLE_READ
-    })
-    .into();
-    let mut unavailable = ServerError::new(error.message, None);
-    unavailable.extensions = error.extensions;
-    let body = serde_json::json!({ "data": null, "errors": [unavailable] });
+/// The answer to a request whose execution began but gave no data: it
+/// outlived its timeout, or asked for more than its budget. `data: null`
+/// and the one error, 200 under either media type.
+fn unanswered(media: MediaType, error: ServerError) -> Response {
+    let body = serde_json::json!({ "data": null, "errors": [error] });
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, media.as_str())],
@@ -737,7 +746,10 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
             Ok::<_, axum::Error>((outgoing, state))
         },
     );
-    let schema = limits::Limited(state.schema.clone());
+    let schema = limits::Limited {
+        schema: state.schema.clone(),
+        request_timeout: state.request_timeout,
+    };
     let state_at_init = state.clone();
     let metrics = state.metrics.clone();
     GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)

@@ -96,6 +96,8 @@ pub enum StoreError {
     UnknownReport(uuid::Uuid),
     #[error(transparent)]
     Search(#[from] crate::domain::search::QueryError),
+    #[error(transparent)]
+    Offload(#[from] crate::offload::OffloadFailed),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

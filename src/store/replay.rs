@@ -17,6 +17,7 @@ use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::view::{story_state, StoryState};
 use crate::domain::StoryId;
 use crate::domain::Version;
+use crate::offload::{when_heavy, HEAVY_DEVELOPMENTS};
 
 impl Store {
     /// The story as it was at `at` (world time) as known at `known_at`
@@ -27,10 +28,17 @@ impl Store {
         at: Option<DateTime<Utc>>,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<StoryState>, StoreError> {
-        let fold = self.shared_fold_known_at(story, known_at).await?;
-        Ok(fold
+        let Some(fold) = self
+            .shared_fold_known_at(story, known_at)
+            .await?
             .filter(|fold| fold.is_opened())
-            .map(|fold| story_state(&fold, at, known_at)))
+        else {
+            return Ok(None);
+        };
+        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
+        Ok(Some(
+            when_heavy(heavy, move || story_state(&fold, at, known_at)).await?,
+        ))
     }
 
     /// The fold of the events recorded at or before `known_at`, shared.
@@ -73,23 +81,27 @@ impl Store {
         if rows.is_empty() {
             return Ok(Some(start).filter(|f| f.is_opened()));
         }
-        let events = rows
-            .into_iter()
-            .map(ReplayRow::decode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::Undecodable)?;
         let every = self.checkpoint_every;
-        let mut fold = Arc::unwrap_or_clone(start);
+        let heavy = rows.len() > HEAVY_DEVELOPMENTS;
         // Fold up to the last multiple of N, keep that, then the rest.
-        let keep_at = events.last().map(|e| e.version.0 - e.version.0 % every);
-        let (before, after): (Vec<_>, Vec<_>) = events
-            .iter()
-            .partition(|e| keep_at.is_some_and(|k| e.version.0 <= k));
-        fold = fold_known_from(fold, before, known_at)?;
+        let (fold, rest) = when_heavy(heavy, move || {
+            let events = rows
+                .into_iter()
+                .map(ReplayRow::decode)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::Undecodable)?;
+            let keep_at = events.last().map(|e| e.version.0 - e.version.0 % every);
+            let (before, after): (Vec<_>, Vec<_>) = events
+                .into_iter()
+                .partition(|e| keep_at.is_some_and(|k| e.version.0 <= k));
+            let fold = fold_known_from(Arc::unwrap_or_clone(start), &before, known_at)?;
+            Ok::<_, StoreError>((fold, after))
+        })
+        .await??;
         if fold.version.0 > from.0 && fold.version.0 % every == 0 {
             self.keep_checkpoint(&fold).await?;
         }
-        fold = fold_known_from(fold, after, known_at)?;
+        let fold = when_heavy(heavy, move || fold_known_from(fold, &rest, known_at)).await??;
         let fold = Arc::new(fold);
         self.recent_folds.keep(fold.clone());
         Ok(Some(fold).filter(|f| f.is_opened()))
