@@ -302,3 +302,96 @@ async fn pages_forbid_inline_script_framing_sniffing_and_referrers(
         Some("no-store")
     );
 }
+
+/// Every form of a script URL seen in the wild: schemes in any case, with
+/// leading blanks and controls, split by tabs and newlines (which browsers
+/// strip), data: and vbscript:, and a protocol-relative URL.
+const HOSTILE_URLS: &[&str] = &[
+    "javascript:alert(1)",
+    "  JaVaScRiPt:alert(document.domain)",
+    "\tjavascript:alert(1)",
+    "java\nscript:alert(1)",
+    "java\tscript:alert(1)",
+    "javascript://example.org/%0aalert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/steal",
+    "https:javascript:alert(1)",
+];
+
+#[sqlx::test]
+async fn hostile_urls_stored_by_hand_never_become_links_on_the_desk(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    use storyline::domain::events::StoryEvent;
+    use storyline::domain::model::Source;
+    use storyline::store::NewEvent;
+
+    let server = demo_server(pool, connect).await;
+    let token = server.token("desk").await;
+    // The API refuses each of them...
+    for url in HOSTILE_URLS {
+        let refused = server
+            .post(
+                Some(&token),
+                "mutation($url: String!) { reportDevelopment(storyId: \"00000000-0000-0000-0000-000000000000\",
+                   input: {headline: \"x\", occurredAt: \"2021-07-13T00:00:00Z\",
+                           sources: [{name: \"x\", url: $url}]}) { story { version } } }",
+                json!({ "url": url }),
+            )
+            .await;
+        assert_eq!(
+            common::error_code(&refused),
+            "BAD_USER_INPUT",
+            "{url:?}: {refused}"
+        );
+    }
+    // ...so they are written past it, as an older version might have.
+    let story = data(
+        server
+            .query(
+                &format!("{{ story(slug: \"{SLUG}\") {{ id }} }}"),
+                json!({}),
+            )
+            .await,
+    )["story"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .map(storyline::domain::StoryId)
+        .expect("the demo story");
+    let mut reported = common::reported("Sources with hostile links");
+    reported.sources = HOSTILE_URLS
+        .iter()
+        .enumerate()
+        .map(|(n, url)| Source {
+            name: format!("Hostile source {n}"),
+            url: Some((*url).to_owned()),
+            published_at: None,
+            kind: None,
+            report_id: None,
+            spans: vec![],
+        })
+        .collect();
+    let event = NewEvent::from_event(&StoryEvent::DevelopmentReported(reported), None);
+    server
+        .store
+        .append(story, None, &[event], &common::by_tester())
+        .await
+        .expect("written past the API");
+    let feed = storyline::store::FeedConfig {
+        name: "hostile-feed".into(),
+        url: "javascript:alert(1)".into(),
+        every_seconds: 300,
+        publisher: None,
+        source_kind: None,
+        fetch_articles: false,
+        allowed_hosts: vec![],
+    };
+    server.store.save_feed(&feed).await.unwrap();
+
+    let mut args = vec![server.url.clone(), SLUG.to_owned(), token];
+    args.extend((0..HOSTILE_URLS.len()).map(|n| format!("Hostile source {n}")));
+    let report = common::run_node("desk-urls.mjs", args).await;
+    assert!(report.contains("desk-urls: ok"), "{report}");
+}

@@ -48,6 +48,12 @@ fn strings() -> Vec<Value> {
         json!("al-Qaeda or"),
         json!("a ".repeat(200)),
         json!("\u{202e}rtl\u{feff}"),
+        json!("\u{200b}\u{2060}\u{feff}"),
+        json!("bell\u{7}and\u{9b}csi"),
+        json!("  JaVaScRiPt:alert(1)"),
+        json!("java\tscript:alert(1)"),
+        json!("data:text/html,<script>alert(1)</script>"),
+        json!("https://example.org/a?b=<c>"),
         Value::Null,
         json!(12),
     ]
@@ -132,7 +138,7 @@ fn cursors() -> Vec<Value> {
 fn request(p: &mut Picker, stories: &[String], developments: &[String]) -> (String, Value) {
     let story = p.pick(&ids(stories));
     let development = p.pick(&ids(developments));
-    match p.next() % 12 {
+    match p.next() % 15 {
         0 => (
             "query($s: String, $i: UUID) { story(slug: $s, id: $i) { id version slug } }".into(),
             json!({"s": p.pick(&strings()), "i": if p.chance(2) { story } else { Value::Null }}),
@@ -217,6 +223,34 @@ fn request(p: &mut Picker, stories: &[String], developments: &[String]) -> (Stri
                 .into(),
             json!({"s": story, "st": p.pick(&enums())}),
         ),
+        // Aliases of what costs the most: states, replays, comparisons and
+        // counts, in numbers around the limits.
+        12 | 13 => {
+            let aliases = p.pick(&[1, 10, 49, 51, 150, 499, 501]);
+            let field = p.pick(&[
+                "snapshot { quotes { text } developments { headline } }",
+                "stateAt(at: \"2021-07-12T00:00:00Z\") { figures { value } }",
+                "changes(from: \"2021-07-01T00:00:00Z\", to: \"2021-07-20T00:00:00Z\") { added { id } }",
+                "history(first: 1) { totalCount }",
+                "history(first: 500) { nodes { payload metadata } }",
+            ]);
+            let selections: String = (0..aliases).map(|n| format!("a{n}: {field} ")).collect();
+            (
+                format!("query($i: UUID!) {{ story(id: $i) {{ {selections} }} }}"),
+                json!({"i": story}),
+            )
+        }
+        // Nesting deeper than any check allows, by fragments and inline
+        // fragments.
+        14 => {
+            let depth = p.pick(&[10, 63, 65, 2_000]);
+            let nested = format!(
+                "{{ {}__typename{} }}",
+                "... on Query { ".repeat(depth),
+                " }".repeat(depth)
+            );
+            (nested, json!({}))
+        }
         // Values written into the document itself, not sent as variables.
         _ => {
             let text = serde_json::to_string(&p.pick(&strings())).unwrap_or_default();
