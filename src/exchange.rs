@@ -2,7 +2,10 @@
 //! (see [`crate::domain::exchange`]) between files and the store.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Seek, SeekFrom, Write};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::domain::events::EventType;
 use crate::domain::exchange::{
@@ -11,7 +14,7 @@ use crate::domain::exchange::{
 use crate::domain::fold::{apply, StoryFold};
 use crate::domain::{EventId, Position, StoryId, Version};
 use crate::progress::{progress_bar, report_progress};
-use crate::store::{EventMetadata, FeedFilter, NewEvent, Store, StoreError};
+use crate::store::{EventMetadata, FeedFilter, Kept, NewEvent, Store, StoreError};
 
 /// The demo story, embedded in the binary.
 pub const KABUL_FIXTURE: &str = include_str!("../fixtures/kabul-airport-2021.ndjson");
@@ -73,8 +76,151 @@ struct PendingBatch {
 
 /// Imports NDJSON lines; idempotent by event id. Stops at the first bad line
 /// and reports its number; nothing of that line's batch is written, batches
-/// before it are.
+/// before it are. Events are recorded now, whatever the lines say.
 pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, ExchangeError> {
+    import_lines(store, input, RecordedAt::Now).await
+}
+
+/// Imports exported NDJSON keeping each event's `recordedAt` and
+/// `metadata` (restoring an export, migrating an archive), so that the
+/// known-at axis survives. The whole input is checked first, and nothing
+/// is written if any line is bad, lacks `recordedAt`, is recorded in the
+/// future, before an earlier line of its story, or before an event the
+/// story already holds. Positions are still commit order.
+pub async fn import_keeping_recorded_at(
+    store: &Store,
+    mut input: impl BufRead + Seek,
+) -> Result<ImportReport, ExchangeError> {
+    check_kept_times(store, &mut input).await?;
+    input.seek(SeekFrom::Start(0))?;
+    import_lines(store, input, RecordedAt::Kept).await
+}
+
+/// When imported events are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordedAt {
+    Now,
+    /// At the lines' recordedAt (checked before by [`check_kept_times`]).
+    Kept,
+}
+
+/// Where a story's kept recording times stand while the input is checked.
+struct KeptStory {
+    /// The last recordedAt of its lines so far.
+    last_line: Option<DateTime<Utc>>,
+    /// When its last stored event was recorded; `None`: a new story.
+    stored_head: Option<DateTime<Utc>>,
+}
+
+/// Lines whose ids are looked up in the store at once.
+const CHECK_BATCH: usize = 1_000;
+
+/// Reads every line once, writing nothing: each must parse, carry a
+/// recordedAt not in the future and not before its story's previous line,
+/// and an event not stored yet must not come before its story's head.
+async fn check_kept_times(store: &Store, input: &mut impl BufRead) -> Result<(), ExchangeError> {
+    let now = Utc::now();
+    let mut stories: HashMap<String, KeptStory> = HashMap::new();
+    let mut unchecked: Vec<(u64, String, Uuid, DateTime<Utc>)> = Vec::new();
+    let mut line_number = 0u64;
+    for line in input.lines() {
+        line_number += 1;
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(record) = RecordLine::parse(&line) {
+            record.map_err(|e| bad_line(line_number, e))?;
+            continue;
+        }
+        let imported =
+            parse_import_line(&line).map_err(|e: ImportLineError| bad_line(line_number, e))?;
+        let Some(recorded_at) = imported.recorded_at else {
+            return Err(bad_line(
+                line_number,
+                "no recordedAt: --keep-recorded-at reads lines that `export` wrote",
+            ));
+        };
+        if recorded_at > now {
+            return Err(bad_line(
+                line_number,
+                format!("recordedAt {recorded_at} is in the future"),
+            ));
+        }
+        let story = match stories.get_mut(&imported.slug) {
+            Some(story) => story,
+            None => {
+                let stored_head = stored_head(store, &imported.slug).await?;
+                stories.entry(imported.slug.clone()).or_insert(KeptStory {
+                    last_line: None,
+                    stored_head,
+                })
+            }
+        };
+        if story.last_line.is_some_and(|last| recorded_at < last) {
+            return Err(bad_line(
+                line_number,
+                format!(
+                    "recordedAt {recorded_at} is before the previous event of story {:?}:                      recording times follow version order",
+                    imported.slug
+                ),
+            ));
+        }
+        story.last_line = Some(recorded_at);
+        unchecked.push((line_number, imported.slug, imported.id, recorded_at));
+        if unchecked.len() >= CHECK_BATCH {
+            check_against_heads(store, &stories, std::mem::take(&mut unchecked)).await?;
+        }
+    }
+    check_against_heads(store, &stories, unchecked).await
+}
+
+/// When the story with this slug last recorded an event; `None` when no
+/// such story is stored.
+async fn stored_head(store: &Store, slug: &str) -> Result<Option<DateTime<Utc>>, ExchangeError> {
+    let Some(id) = store.find_story_by_slug(slug).await? else {
+        return Ok(None);
+    };
+    Ok(store
+        .story_header(id)
+        .await?
+        .map(|header| header.updated_at))
+}
+
+/// Refuses the first line whose event is not stored yet but would be
+/// recorded before its story's stored head.
+async fn check_against_heads(
+    store: &Store,
+    stories: &HashMap<String, KeptStory>,
+    lines: Vec<(u64, String, Uuid, DateTime<Utc>)>,
+) -> Result<(), ExchangeError> {
+    let ids: Vec<EventId> = lines.iter().map(|(_, _, id, _)| EventId(*id)).collect();
+    let stored: std::collections::HashSet<EventId> = store
+        .events_with_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    for (line, slug, id, recorded_at) in lines {
+        let head = stories.get(&slug).and_then(|s| s.stored_head);
+        if !stored.contains(&EventId(id)) && head.is_some_and(|head| recorded_at < head) {
+            return Err(bad_line(
+                line,
+                format!(
+                    "recordedAt {recorded_at} is before the last event story {slug:?} holds                      (recorded {})",
+                    head.map(|h| h.to_rfc3339()).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn import_lines(
+    store: &Store,
+    input: impl BufRead,
+    recorded: RecordedAt,
+) -> Result<ImportReport, ExchangeError> {
     let progress = progress_bar("{spinner} {pos} lines imported ({per_sec})");
     let mut report = ImportReport::default();
     let mut stories: HashMap<String, StoryCursor> = HashMap::new();
@@ -89,7 +235,7 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
         if let Some(record) = RecordLine::parse(&line) {
             let record = record.map_err(|e| bad_line(line_number, e))?;
             if let Some(batch) = pending.take() {
-                write_batch(store, &mut stories, batch, &mut report).await?;
+                write_batch(store, &mut stories, batch, recorded, &mut report).await?;
             }
             import_record(store, record, &mut report)
                 .await
@@ -103,7 +249,7 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
             .is_some_and(|b| b.slug == imported.slug && b.events.len() < BATCH_SIZE);
         if !same_story {
             if let Some(batch) = pending.take() {
-                write_batch(store, &mut stories, batch, &mut report).await?;
+                write_batch(store, &mut stories, batch, recorded, &mut report).await?;
             }
             pending = Some(PendingBatch {
                 slug: imported.slug.clone(),
@@ -117,7 +263,7 @@ pub async fn import(store: &Store, input: impl BufRead) -> Result<ImportReport, 
         report_progress(&progress, line_number, "lines imported");
     }
     if let Some(batch) = pending.take() {
-        write_batch(store, &mut stories, batch, &mut report).await?;
+        write_batch(store, &mut stories, batch, recorded, &mut report).await?;
     }
     progress.finish_and_clear();
     store.flush_notifications().await;
@@ -152,6 +298,7 @@ async fn write_batch(
     store: &Store,
     stories: &mut HashMap<String, StoryCursor>,
     batch: PendingBatch,
+    recorded: RecordedAt,
     report: &mut ImportReport,
 ) -> Result<(), ExchangeError> {
     if !stories.contains_key(&batch.slug) {
@@ -179,15 +326,34 @@ async fn write_batch(
         ..EventMetadata::by("import")
     };
     let first_line = fresh.first().map_or(0, |(line, _)| *line);
-    let outcome = store
-        .append(cursor.id, Some(cursor.fold.version), &events, &metadata)
-        .await
-        .map_err(|e| match e {
-            StoreError::SlugTaken(_)
-            | StoreError::EventIdReused(_)
-            | StoreError::VersionConflict { .. } => bad_line(first_line, e),
-            other => ExchangeError::Store(other),
-        })?;
+    let appended = match recorded {
+        RecordedAt::Now => {
+            store
+                .append(cursor.id, Some(cursor.fold.version), &events, &metadata)
+                .await
+        }
+        RecordedAt::Kept => {
+            let kept: Vec<Kept> = fresh
+                .iter()
+                .map(|(_, imported)| Kept {
+                    recorded_at: imported.recorded_at.unwrap_or(now),
+                    metadata: imported
+                        .metadata
+                        .clone()
+                        .unwrap_or_else(|| serde_json::json!(metadata)),
+                })
+                .collect();
+            store
+                .append_kept(cursor.id, Some(cursor.fold.version), &events, &kept)
+                .await
+        }
+    };
+    let outcome = appended.map_err(|e| match e {
+        StoreError::SlugTaken(_)
+        | StoreError::EventIdReused(_)
+        | StoreError::VersionConflict { .. } => bad_line(first_line, e),
+        other => ExchangeError::Store(other),
+    })?;
     report.appended += outcome.events.len() as u64;
     for (recorded, (_, imported)) in outcome.events.iter().zip(&fresh) {
         apply(
@@ -294,41 +460,78 @@ pub async fn export(
         return Ok(written);
     }
     written += export_reports(store, &mut out).await?;
-    let mut slugs: HashMap<StoryId, String> = HashMap::new();
-    let mut after = Position::START;
-    let mut written_before_it_began = 0u64;
+    let mut feed = FeedExport {
+        slugs: HashMap::new(),
+        after: Position::START,
+        written_before_it_began: 0,
+    };
+    let deadline = std::time::Instant::now() + SETTLE_TIMEOUT;
     loop {
-        let page = store.read_feed(after, 1_000, &FeedFilter::all()).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
-        for event in page {
-            if event.event_type == EventType::StoryOpened {
-                if let Some(slug) = event
-                    .payload
-                    .get("slug")
-                    .and_then(serde_json::Value::as_str)
-                {
-                    slugs.insert(event.story_id, slug.to_owned());
+        written += feed.write_to_head(store, began, &mut out).await?;
+        out.flush()?;
+        // A writer whose statement began before the export, but whose
+        // transaction took its id after the export waited, commits later:
+        // its event was recorded before the export began, so wait for it
+        // and read on from where the feed ended.
+        let stored = store.events_recorded_before(began).await?;
+        if stored <= feed.written_before_it_began {
+            return Ok(written);
+        }
+        if std::time::Instant::now() >= deadline {
+            // Never settled: the feed hides some events (stored positions
+            // ahead of the cluster, say).
+            return Err(ExchangeError::Incomplete {
+                written: feed.written_before_it_began,
+                stored,
+            });
+        }
+        store.wait_until_settled(SETTLE_TIMEOUT).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Where an export of the global feed stands.
+struct FeedExport {
+    slugs: HashMap<StoryId, String>,
+    after: Position,
+    /// Events written that were recorded before the export began.
+    written_before_it_began: u64,
+}
+
+impl FeedExport {
+    /// Writes the feed from where it stopped to its settled head.
+    async fn write_to_head(
+        &mut self,
+        store: &Store,
+        began: DateTime<Utc>,
+        out: &mut impl Write,
+    ) -> Result<u64, ExchangeError> {
+        let mut written = 0;
+        loop {
+            let page = store
+                .read_feed(self.after, 1_000, &FeedFilter::all())
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(written);
+            };
+            self.after = last.position;
+            for event in page {
+                if event.event_type == EventType::StoryOpened {
+                    if let Some(slug) = event
+                        .payload
+                        .get("slug")
+                        .and_then(serde_json::Value::as_str)
+                    {
+                        self.slugs.insert(event.story_id, slug.to_owned());
+                    }
                 }
+                let slug = self.slugs.get(&event.story_id).cloned().unwrap_or_default();
+                self.written_before_it_began += u64::from(event.recorded_at < began);
+                write_line(out, &slug, event)?;
+                written += 1;
             }
-            let slug = slugs.get(&event.story_id).cloned().unwrap_or_default();
-            written_before_it_began += u64::from(event.recorded_at < began);
-            write_line(&mut out, &slug, event)?;
-            written += 1;
         }
     }
-    out.flush()?;
-    // Every event recorded before the export began was settled by then
-    // (wait_until_settled), so the feed must have given each one; fewer
-    // means the feed hides some (stored positions ahead of the cluster, say).
-    let stored = store.events_recorded_before(began).await?;
-    if stored > written_before_it_began {
-        return Err(ExchangeError::Incomplete {
-            written: written_before_it_began,
-            stored,
-        });
-    }
-    Ok(written)
 }
 
 /// Every report whole, then every dismissal: the lines before the events.
@@ -387,7 +590,9 @@ fn write_line(
     out.write_all(b"\n")
 }
 
-/// Loads the Kabul story; a second run adds nothing.
+/// Loads the Kabul story with the times the newsroom learned each event
+/// (9 to 14 July 2021), so that its known-at axis shows something; a
+/// second run adds nothing.
 pub async fn load_demo(store: &Store) -> Result<ImportReport, ExchangeError> {
-    import(store, KABUL_FIXTURE.as_bytes()).await
+    import_keeping_recorded_at(store, std::io::Cursor::new(KABUL_FIXTURE.as_bytes())).await
 }

@@ -86,7 +86,14 @@ enum Command {
         private: bool,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        /// Keep each event's recordedAt and metadata from the lines (an
+        /// export being restored); the whole input is checked first and
+        /// nothing is written if any line is bad or out of time order.
+        #[arg(long)]
+        keep_recorded_at: bool,
+    },
     /// Export events as NDJSON that `import` reads back.
     Export {
         /// Only this story.
@@ -532,13 +539,29 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");
         }
-        Command::Import { file } => {
-            let report = if file.as_os_str() == "-" {
-                exchange::import(store, std::io::stdin().lock()).await?
-            } else {
-                let opened = std::fs::File::open(&file)
-                    .with_context(|| format!("cannot open {}", file.display()))?;
-                exchange::import(store, std::io::BufReader::new(opened)).await?
+        Command::Import {
+            file,
+            keep_recorded_at,
+        } => {
+            let report = match (file.as_os_str() == "-", keep_recorded_at) {
+                (true, false) => exchange::import(store, std::io::stdin().lock()).await?,
+                // Checked whole before anything is written, standard input
+                // is read twice from memory.
+                (true, true) => {
+                    let mut input = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)?;
+                    exchange::import_keeping_recorded_at(store, std::io::Cursor::new(input)).await?
+                }
+                (false, keep) => {
+                    let opened = std::fs::File::open(&file)
+                        .with_context(|| format!("cannot open {}", file.display()))?;
+                    let input = std::io::BufReader::new(opened);
+                    if keep {
+                        exchange::import_keeping_recorded_at(store, input).await?
+                    } else {
+                        exchange::import(store, input).await?
+                    }
+                }
             };
             print_import_report(&report);
         }

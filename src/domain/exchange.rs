@@ -65,6 +65,10 @@ pub struct ImportedEvent {
     pub slug: String,
     pub id: Uuid,
     pub event: StoryEvent,
+    /// What an export line carries besides: kept by `import
+    /// --keep-recorded-at`, ignored otherwise.
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub metadata: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,5 +116,7 @@ pub fn parse_import_line(line: &str) -> Result<ImportedEvent, ImportLineError> {
         slug: parsed.story,
         id: parsed.id,
         event,
+        recorded_at: parsed.recorded_at,
+        metadata: parsed.metadata,
     })
 }

@@ -16,6 +16,7 @@ use super::tokens::{Credential, TokenDigest};
 use super::{AppendOutcome, EventMetadata, NewEvent, RecordedEvent, Store, StoreError};
 use crate::domain::search::SearchDocument;
 use crate::domain::{EventId, Position, StoryId, Version};
+use chrono::{DateTime, Utc};
 
 /// Positions hold the event's index within its transaction in their low 16
 /// bits (see migrations/0001_events.sql).
@@ -34,6 +35,17 @@ pub(super) struct Append<'a> {
     pub documents: &'a [Option<SearchDocument>],
     pub metadata: &'a serde_json::Value,
     pub token: Option<&'a TokenDigest>,
+    /// What an export kept of each event, one per event; `None`: now,
+    /// and `metadata` for all.
+    pub kept: Option<&'a [Kept]>,
+}
+
+/// What `import --keep-recorded-at` keeps of an exported event besides its
+/// payload: when it was recorded, and who appended it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept {
+    pub recorded_at: DateTime<Utc>,
+    pub metadata: serde_json::Value,
 }
 
 impl Store {
@@ -50,7 +62,29 @@ impl Store {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<AppendOutcome, StoreError> {
-        self.append_checked(story, expected, events, metadata, None)
+        self.append_checked(story, expected, events, metadata, None, None)
+            .await
+    }
+
+    /// [`Store::append`] keeping when each event was first recorded and
+    /// who appended it (restoring an export), one [`Kept`] per event: the
+    /// times must be at or after the story's last and never decrease (the
+    /// caller checks; `import --keep-recorded-at` does). Positions are
+    /// still this commit's.
+    pub async fn append_kept(
+        &self,
+        story: StoryId,
+        expected: Option<Version>,
+        events: &[NewEvent],
+        kept: &[Kept],
+    ) -> Result<AppendOutcome, StoreError> {
+        if kept.len() != events.len() {
+            return Err(StoreError::Database(sqlx::Error::Protocol(
+                "one kept record per event".into(),
+            )));
+        }
+        let metadata = EventMetadata::by("import");
+        self.append_checked(story, expected, events, &metadata, None, Some(kept))
             .await
     }
 
@@ -65,8 +99,15 @@ impl Store {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<AppendOutcome, StoreError> {
-        self.append_checked(story, expected, events, metadata, Some(credential.digest))
-            .await
+        self.append_checked(
+            story,
+            expected,
+            events,
+            metadata,
+            Some(credential.digest),
+            None,
+        )
+        .await
     }
 
     async fn append_checked(
@@ -76,6 +117,7 @@ impl Store {
         events: &[NewEvent],
         metadata: &EventMetadata,
         token: Option<TokenDigest>,
+        kept: Option<&[Kept]>,
     ) -> Result<AppendOutcome, StoreError> {
         check_batch_size(events)?;
         let metadata = serde_json::to_value(metadata).map_err(sqlx::Error::decode)?;
@@ -88,6 +130,7 @@ impl Store {
             documents: &documents,
             metadata: &metadata,
             token: token.as_ref(),
+            kept,
         };
         for attempt in 0..MAX_ATTEMPTS {
             let inserted = self.insert_attempt(&append, attempt == 0).await;
@@ -130,7 +173,8 @@ fn recorded(append: &Append<'_>, mut placements: Vec<Placement>) -> Vec<Recorded
         .events
         .iter()
         .zip(placements)
-        .map(|(event, placed)| RecordedEvent {
+        .enumerate()
+        .map(|(n, (event, placed))| RecordedEvent {
             position: Position(placed.position),
             id: event.id,
             story_id: append.story,
@@ -138,7 +182,10 @@ fn recorded(append: &Append<'_>, mut placements: Vec<Placement>) -> Vec<Recorded
             event_type: event.event_type,
             schema_version: event.schema_version,
             payload: event.payload.clone(),
-            metadata: append.metadata.clone(),
+            metadata: match append.kept.and_then(|kept| kept.get(n)) {
+                Some(kept) => kept.metadata.clone(),
+                None => append.metadata.clone(),
+            },
             occurred_at: placed.occurred_at,
             recorded_at: placed.recorded_at,
         })

@@ -48,6 +48,8 @@ impl Store {
         first: bool,
     ) -> Result<Vec<Placement>, sqlx::Error> {
         match (append.events, append.documents) {
+            // Kept recording times go the one way that takes them.
+            _ if append.kept.is_some() => self.insert_several(append).await,
             ([event], [document]) => {
                 let shares_a_batch = first
                     && self.group_appends
@@ -157,6 +159,9 @@ impl Store {
     /// in one transaction that a broken rule rolls back.
     async fn insert_several(&self, append: &Append<'_>) -> Result<Vec<Placement>, sqlx::Error> {
         let columns = Columns::of(append.events);
+        let kept: Option<(Vec<DateTime<Utc>>, Vec<&serde_json::Value>)> = append
+            .kept
+            .map(|kept| kept.iter().map(|k| (k.recorded_at, &k.metadata)).unzip());
         let mut tx = self.pool.begin().await?;
         let mut placements = sqlx::query_as::<_, Placement>(sql!("append/several"))
             .bind(append.story.0)
@@ -168,6 +173,8 @@ impl Store {
             .bind(&columns.occurred_at)
             .bind(append.metadata)
             .bind(append.token.map(|t| t.as_bytes()))
+            .bind(kept.as_ref().map(|(times, _)| times))
+            .bind(kept.as_ref().map(|(_, metadata)| metadata))
             .fetch_all(&mut *tx)
             .await?;
         if placements.len() != append.events.len() {

@@ -46,7 +46,7 @@ use crate::domain::events::{DecodeError, EventType, StoryEvent};
 use crate::domain::replay::RecordedStoryEvent;
 use crate::domain::{EventId, Position, StoryId, Version};
 
-pub use append::MAX_EVENTS_PER_TRANSACTION;
+pub use append::{Kept, MAX_EVENTS_PER_TRANSACTION};
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
 pub use feeds::{FeedConfig, FeedLock, FeedState, PollRecord};
 pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};

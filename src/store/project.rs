@@ -30,7 +30,12 @@ pub(super) async fn project(
     events: &[Projected<'_>],
 ) -> Result<bool, sqlx::Error> {
     let is_report = |e: &Projected<'_>| e.event_type == EventType::DevelopmentReported;
-    for run in events.chunk_by(|a, b| is_report(a) && is_report(b)) {
+    // A run of reports is projected by one statement at one recording
+    // time: kept times (an import) may differ within an append.
+    let same_run = |a: &Projected<'_>, b: &Projected<'_>| {
+        is_report(a) && is_report(b) && a.recorded_at == b.recorded_at
+    };
+    for run in events.chunk_by(same_run) {
         let Some(first) = run.first() else { continue };
         let projected = match first.event_type {
             EventType::DevelopmentReported => project_reports(&mut *conn, story, run).await?,
