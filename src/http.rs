@@ -6,7 +6,6 @@ mod server;
 
 pub use server::ConnectionLimits;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -223,8 +222,10 @@ pub async fn serve_until(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let address: Option<SocketAddr> = listener.local_addr().ok();
-    tracing::info!(?address, "listening");
+    match listener.local_addr() {
+        Ok(address) => tracing::info!(%address, "listening"),
+        Err(error) => tracing::warn!(%error, "listening on an address it cannot tell"),
+    }
     let live = state.live.clone();
     let mut sockets = state.sockets.subscribe();
     let limits = state.connections;

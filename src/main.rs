@@ -56,7 +56,9 @@ impl DatabaseArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve HTTP (health, readiness) until SIGTERM.
+    /// Serve the GraphQL API (HTTP and WebSocket at /graphql), the web
+    /// desk at /, GraphiQL at /graphiql, /healthz, /readyz and /metrics,
+    /// and follow the feeds, until SIGTERM or Ctrl-C.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "STORYLINE_LISTEN", default_value = "127.0.0.1:8080")]
@@ -87,6 +89,9 @@ enum Command {
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import {
+        /// An NDJSON file of events (what `export` writes, or lines of
+        /// {"story", "type", "id", "data"}); `-` reads standard input.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Keep each event's recordedAt and metadata from the lines (an
         /// export being restored); the whole input is checked first and
@@ -168,12 +173,14 @@ enum FeedCommand {
     List,
     /// Stop following a feed (its reports stay).
     Remove {
+        /// The name it was added with.
         #[arg(long)]
         name: String,
     },
     /// Poll a feed once, now; waits for another process's poll of it to
     /// end first. Exits 0 when the poll succeeded.
     Poll {
+        /// The name it was added with.
         #[arg(long)]
         name: String,
     },
@@ -205,7 +212,8 @@ enum ReportCommand {
     /// Score the extractor on the annotated reports (*.json) of DIR:
     /// precision and recall per kind, and every miss. Needs no database.
     Eval {
-        #[arg(default_value = "fixtures/reports")]
+        /// A directory of annotated reports.
+        #[arg(default_value = "fixtures/reports", value_name = "DIR")]
         dir: PathBuf,
     },
 }
@@ -214,6 +222,8 @@ enum ReportCommand {
 enum TokenCommand {
     /// Create a token; it is printed once, as the last line.
     Create {
+        /// A name for the token, unique among live ones (it labels the
+        /// events appended with it).
         #[arg(long)]
         name: String,
         /// read: query and subscribe; write: also append.
@@ -225,6 +235,7 @@ enum TokenCommand {
     List,
     /// Revoke the live token of that name; it fails from the next request on.
     Revoke {
+        /// The name it was created with.
         #[arg(long)]
         name: String,
     },
@@ -633,4 +644,37 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand and every argument a user can see, with the path
+    /// that leads to it.
+    fn undescribed(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for argument in command.get_arguments() {
+            let id = argument.get_id().as_str();
+            if argument.is_hide_set() || id == "help" || id == "version" {
+                continue;
+            }
+            if argument.get_help().is_none() && argument.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_name() != "help" {
+                missing.push(path.clone());
+            }
+            undescribed(sub, &path, missing);
+        }
+    }
+
+    #[test]
+    fn every_subcommand_and_argument_says_what_it_is() {
+        let mut missing = Vec::new();
+        undescribed(&super::Cli::command(), "storyline", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
 }

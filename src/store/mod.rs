@@ -359,10 +359,26 @@ impl Store {
     /// Applies the embedded migrations that have not run yet.
     /// Stored search documents of another analysis are then recomputed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let applied: std::collections::HashSet<i64> =
+            sqlx::query_scalar(sql!("read/applied_migrations"))
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
         MIGRATOR
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
+        for migration in MIGRATOR.iter() {
+            if !applied.contains(&migration.version) {
+                tracing::info!(
+                    version = migration.version,
+                    migration = %migration.description,
+                    "migration applied"
+                );
+            }
+        }
         self.rebase_positions_if_restored().await?;
         self.reanalyse_search_if_stale().await?;
         Ok(())
@@ -446,7 +462,12 @@ async fn create_database_if_missing(url: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     match Postgres::create_database(url).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            let name = url.rsplit('/').next().unwrap_or_default();
+            let name = name.split('?').next().unwrap_or_default();
+            tracing::info!(database = name, "created the database");
+            Ok(())
+        }
         // Another process created it between our check and our create.
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(()),
         Err(e) => Err(e.into()),
