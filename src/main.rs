@@ -18,28 +18,40 @@ use storyline::{exchange, projection};
     about = "Event-sourced tracking of developing news stories"
 )]
 struct Cli {
-    #[command(flatten)]
-    database: DatabaseArgs,
     #[command(subcommand)]
     command: Command,
 }
 
+/// The database options, on the commands that use a database (and, for
+/// `token` and `feed`, on each of their subcommands).
 #[derive(Args)]
 struct DatabaseArgs {
     /// PostgreSQL URL; the database is created when missing.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        global = true,
+        display_order = 900
+    )]
     database_url: String,
     /// Connections in the pool.
     #[arg(
         long,
         env = "STORYLINE_DB_MAX_CONNECTIONS",
         default_value_t = 16,
-        global = true
+        global = true,
+        display_order = 901
     )]
     db_max_connections: u32,
     /// Store a replay checkpoint (a story's fold, for replays to start
     /// from) every this many versions of a story [default: 100].
-    #[arg(long, env = "STORYLINE_CHECKPOINT_EVERY", global = true)]
+    #[arg(
+        long,
+        env = "STORYLINE_CHECKPOINT_EVERY",
+        global = true,
+        display_order = 902
+    )]
     checkpoint_every: Option<u32>,
     /// The former name of --checkpoint-every, still read.
     #[arg(long, env = "STORYLINE_SNAPSHOT_EVERY", global = true, hide = true)]
@@ -60,6 +72,8 @@ enum Command {
     /// desk at /, GraphiQL at /graphiql, /healthz, /readyz and /metrics,
     /// and follow the feeds, until SIGTERM or Ctrl-C.
     Serve {
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// Address to listen on.
         #[arg(long, env = "STORYLINE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -89,6 +103,8 @@ enum Command {
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import {
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// An NDJSON file of events (what `export` writes, or lines of
         /// {"story", "type", "id", "data"}); `-` reads standard input.
         #[arg(value_name = "FILE")]
@@ -101,19 +117,33 @@ enum Command {
     },
     /// Export events as NDJSON that `import` reads back.
     Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// Only this story.
         #[arg(long)]
         story: Option<String>,
     },
     /// Load the demo story (Kabul airport, July 2021); idempotent.
-    Demo,
+    Demo {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Replay every event into fresh snapshot tables and swap them in.
-    Rebuild,
+    Rebuild {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Fold every story and compare with its stored snapshot; exit 1 and
     /// list the differences when they disagree.
-    Verify,
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Print the served GraphQL schema (SDL); needs no database.
     /// `storyline schema > schema/schema.graphql` refreshes the checked-in copy;
     /// `storyline schema --events schema/events` writes the JSON Schemas of
@@ -125,12 +155,16 @@ enum Command {
     },
     /// Manage API tokens.
     Token {
+        #[command(flatten)]
+        database: DatabaseArgs,
         #[command(subcommand)]
         command: TokenCommand,
     },
     /// Follow feeds (RSS, Atom, JSON Feed, ninjs): `serve` polls each on
     /// its schedule and keeps every item as a report.
     Feed {
+        #[command(flatten)]
+        database: DatabaseArgs,
         #[command(subcommand)]
         command: FeedCommand,
     },
@@ -191,6 +225,8 @@ enum ReportCommand {
     /// Keep reports from files (`-` reads standard input); prints each
     /// report's id, whether it was new, and the file.
     Submit {
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// Files to submit; `-` is standard input.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -453,6 +489,30 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+impl Command {
+    /// The database options of a command that uses a database.
+    fn database(&self) -> Option<&DatabaseArgs> {
+        match self {
+            Command::Serve { database, .. }
+            | Command::Import { database, .. }
+            | Command::Export { database, .. }
+            | Command::Demo { database }
+            | Command::Rebuild { database }
+            | Command::Verify { database }
+            | Command::Migrate { database }
+            | Command::Token { database, .. }
+            | Command::Feed { database, .. }
+            | Command::Report {
+                command: ReportCommand::Submit { database, .. },
+            } => Some(database),
+            Command::Schema { .. }
+            | Command::Report {
+                command: ReportCommand::Eval { .. },
+            } => None,
+        }
+    }
+}
+
 async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Schema { events } = &cli.command {
         return write_schemas(events.as_deref());
@@ -463,10 +523,13 @@ async fn connect_and_run(cli: Cli) -> anyhow::Result<()> {
     {
         return evaluate_extractor(dir);
     }
+    let Some(database) = cli.command.database() else {
+        anyhow::bail!("this command needs no database");
+    };
     let store = Store::connect(&ConnectOptions {
-        database_url: cli.database.database_url.clone(),
-        max_connections: cli.database.db_max_connections,
-        checkpoint_every: cli.database.checkpoint_every(),
+        database_url: database.database_url.clone(),
+        max_connections: database.db_max_connections,
+        checkpoint_every: database.checkpoint_every(),
         statement_timeout: serving_timeout(&cli.command),
     })
     .await
@@ -497,6 +560,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             max_open_connections,
             header_timeout_seconds,
             private,
+            ..
         } => {
             if demo {
                 load_demo(store).await?;
@@ -527,7 +591,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         | Command::Report {
             command: ReportCommand::Eval { .. },
         } => unreachable!("handled before connecting"),
-        Command::Feed { command } => run_feed_command(store, command).await?,
+        Command::Feed { command, .. } => run_feed_command(store, command).await?,
         Command::Report {
             command:
                 ReportCommand::Submit {
@@ -536,6 +600,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                     publisher,
                     kind,
                     published_at,
+                    ..
                 },
         } => {
             let defaults = ReportSubmission {
@@ -546,13 +611,14 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             };
             submit_reports(store, &files, format.as_deref(), &defaults).await?;
         }
-        Command::Migrate => {
+        Command::Migrate { .. } => {
             // Store::connect has migrated already.
             tracing::info!("database is up to date");
         }
         Command::Import {
             file,
             keep_recorded_at,
+            ..
         } => {
             let report = match (file.as_os_str() == "-", keep_recorded_at) {
                 (true, false) => exchange::import(store, std::io::stdin().lock()).await?,
@@ -576,12 +642,12 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             };
             print_import_report(&report);
         }
-        Command::Export { story } => {
+        Command::Export { story, .. } => {
             let stdout = std::io::stdout().lock();
             exchange::export(store, story.as_deref(), std::io::BufWriter::new(stdout)).await?;
         }
-        Command::Demo => load_demo(store).await?,
-        Command::Rebuild => {
+        Command::Demo { .. } => load_demo(store).await?,
+        Command::Rebuild { .. } => {
             let progress = progress_bar("{spinner} {pos} events replayed ({per_sec})");
             let report = projection::rebuild(store, |events| {
                 report_progress(&progress, events, "events replayed")
@@ -593,7 +659,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 report.stories, report.events, report.reports
             );
         }
-        Command::Verify => {
+        Command::Verify { .. } => {
             let progress = progress_bar("{spinner} {pos} stories verified");
             let differences = projection::verify(store, |stories| {
                 report_progress(&progress, stories, "stories verified")
@@ -616,6 +682,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         }
         Command::Token {
             command: TokenCommand::Create { name, scope },
+            ..
         } => {
             let token = store.create_token(&name, scope.parse()?).await?;
             eprintln!("Created {scope} token {name:?}. It is shown only now; keep it secret.");
@@ -623,12 +690,14 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
         }
         Command::Token {
             command: TokenCommand::Revoke { name },
+            ..
         } => {
             store.revoke_token(&name).await?;
             eprintln!("Revoked token {name:?}.");
         }
         Command::Token {
             command: TokenCommand::List,
+            ..
         } => {
             println!("NAME\tSCOPE\tCREATED\tREVOKED");
             for token in store.list_tokens().await? {
@@ -669,6 +738,28 @@ mod tests {
             }
             undescribed(sub, &path, missing);
         }
+    }
+
+    #[test]
+    fn database_options_are_offered_only_where_a_database_is_used() {
+        let mut cli = super::Cli::command();
+        // Global options reach the subcommands when the tree is built.
+        cli.build();
+        let offers_database = |path: &[&str]| {
+            let mut command = &cli;
+            for name in path {
+                command = command.find_subcommand(name).expect("a subcommand");
+            }
+            command
+                .get_arguments()
+                .any(|a| a.get_id().as_str() == "database_url")
+        };
+        assert!(!offers_database(&[]), "not before the command");
+        assert!(!offers_database(&["schema"]));
+        assert!(!offers_database(&["report", "eval"]));
+        assert!(offers_database(&["serve"]));
+        assert!(offers_database(&["report", "submit"]));
+        assert!(offers_database(&["token", "create"]));
     }
 
     #[test]
