@@ -141,3 +141,28 @@ async fn every_shell_example_of_the_readme_runs_twice_against_the_demo(
         );
     }
 }
+
+#[test]
+fn every_file_the_readme_and_the_design_link_is_in_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (document, text) in [
+        ("README.md", README),
+        ("docs/design.md", include_str!("../docs/design.md")),
+    ] {
+        let base = root.join(document);
+        let base = base.parent().unwrap_or(root);
+        for link in text.split("](").skip(1) {
+            let Some(target) = link.split(')').next() else {
+                continue;
+            };
+            let path = target.split('#').next().unwrap_or_default();
+            if path.is_empty() || path.contains("://") {
+                continue;
+            }
+            assert!(
+                base.join(path).exists(),
+                "{document} links {target}, which a clone does not have"
+            );
+        }
+    }
+}
