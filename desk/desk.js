@@ -69,16 +69,54 @@ const desk = {
     return precision === 'INSTANT' ? text + ' UTC' : text;
   },
 
-  /** A datetime-local input's value (read as UTC) as RFC 3339, or null. */
+  /** A time typed as "2021-07-10 00:00" (UTC; a T, seconds, a trailing Z
+   *  or UTC, or the date alone are accepted too) as RFC 3339; null when
+   *  empty, undefined when it is not a time. */
   fromInput(value) {
-    if (!value) return null;
-    const withSeconds = value.length === 16 ? value + ':00' : value;
-    return withSeconds + 'Z';
+    const text = (value || '').trim();
+    if (!text) return null;
+    const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(?:Z|UTC)?$/i.exec(text);
+    if (!m) return undefined;
+    const iso = `${m[1]}T${m[2] || '00'}:${m[3] || '00'}:${m[4] || '00'}Z`;
+    return Number.isNaN(Date.parse(iso)) ? undefined : iso;
   },
 
-  /** RFC 3339 as a datetime-local input's value (UTC). */
+  /** RFC 3339 as the inputs show it: "2021-07-10 00:00" (UTC), seconds
+   *  only when there are some. */
   toInput(iso) {
-    return iso ? new Date(iso).toISOString().slice(0, 19) : '';
+    if (!iso) return '';
+    const text = new Date(iso).toISOString();
+    const seconds = text.slice(17, 19);
+    return text.slice(0, 10) + ' ' + text.slice(11, 16) + (seconds === '00' ? '' : ':' + seconds);
+  },
+
+  /** Reads a time input; marks it invalid (and returns undefined) when it
+   *  holds no time. */
+  readTime(input) {
+    const value = desk.fromInput(input.value);
+    input.setCustomValidity(value === undefined ? 'a time such as 2021-07-10 00:00 (UTC)' : '');
+    if (value === undefined) input.reportValidity();
+    return value;
+  },
+
+  /** The event types as an editor says them. */
+  eventName(type) {
+    const names = {
+      StoryOpened: 'Story opened',
+      DevelopmentReported: 'Development reported',
+      DevelopmentCorrected: 'Development corrected',
+      DevelopmentRetracted: 'Development retracted',
+      DevelopmentVerificationChanged: 'Verdict given',
+      StoryStatusChanged: 'Status changed',
+      StoryVisibilityChanged: 'Visibility changed',
+    };
+    return names[type] || type;
+  },
+
+  /** "Kabul, Afghanistan"; "Qatar" once when the place is the country. */
+  placeName(location) {
+    const sameAsCountry = location.country && location.country.trim().toLowerCase() === location.name.trim().toLowerCase();
+    return location.country && !sameAsCountry ? `${location.name}, ${location.country}` : location.name;
   },
 
   /** The token box in the masthead: enter a token once for the session. */
@@ -91,9 +129,11 @@ const desk = {
           desk.h('span', { class: 'muted' }, 'Token in use for this tab'),
           desk.h('button', { type: 'button', class: 'secondary', id: 'forget-token', onclick: () => { desk.setToken(null); render(); onChange(); } }, 'Forget'));
       } else {
-        const input = desk.h('input', { type: 'password', id: 'token-input', placeholder: 'API token (to see INTERNAL stories or write)', autocomplete: 'off' });
+        const input = desk.h('input', { type: 'password', id: 'token-input', placeholder: 'API token', autocomplete: 'off',
+          title: 'A token from `storyline token create`: write to see INTERNAL stories and write, read to see them only' });
         const form = desk.h('form', { id: 'token-form', onsubmit: (event) => { event.preventDefault(); if (input.value.trim()) { desk.setToken(input.value.trim()); render(); onChange(); } } },
-          input, desk.h('button', { type: 'submit' }, 'Use token'));
+          input, desk.h('button', { type: 'submit' }, 'Use token'),
+          desk.h('small', { class: 'token-hint' }, 'from ', desk.h('code', {}, 'storyline token create'), ', to write or see INTERNAL stories'));
         panel.append(form);
       }
     };

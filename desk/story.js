@@ -80,7 +80,7 @@ function goTo(at, knownAt) {
   view.at = at || null;
   view.knownAt = knownAt || null;
   history.pushState(null, '', location.pathname + cutQuery());
-  load();
+  load().then(() => loadHistory({ first: HISTORY_PAGE }));
 }
 
 async function load() {
@@ -127,7 +127,9 @@ function renderHead(story, state) {
       story.visibility === 'INTERNAL'
         ? h('span', { class: 'badge internal' }, story.embargoUntil ? `embargoed until ${desk.when(story.embargoUntil)}` : 'internal')
         : null,
-      ` version ${state.version} of ${story.version} · opened ${desk.when(story.createdAt)} · updated ${desk.when(story.updatedAt)}`),
+      isLive()
+        ? ` version ${state.version} · opened ${desk.when(story.createdAt)} · updated ${desk.when(story.updatedAt)}`
+        : ` ${pastCutText()} · ${view.knownAt ? `version ${state.version} then, ${story.version} now` : `version ${story.version}`}`),
     h('h1', { id: 'story-title' }, state.title || story.slug),
     state.summary ? h('p', { class: 'summary' }, state.summary) : null);
 }
@@ -148,10 +150,7 @@ function renderCut(story) {
     banner.append('Live: the story as known now. New reports appear as they are recorded.');
   } else {
     banner.className = 'cut-banner past';
-    const parts = [];
-    if (view.at) parts.push(`as it stood on ${desk.when(view.at)}`);
-    if (view.knownAt) parts.push(`as known on ${desk.when(view.knownAt)}`);
-    banner.append(`Showing a past cut: the story ${parts.join(', ')}. Not live.`);
+    banner.append(`Showing a past cut: the story ${pastCutText()}. Not live.`);
   }
   if (view.unseenEvents) {
     banner.append(h('div', { class: 'new-events', id: 'new-events' },
@@ -174,7 +173,15 @@ function mountAxis(name, from, to, step, current, onPick) {
   const valueAt = (p) => (Number(p) > steps ? null : new Date(from + Number(p) * step).toISOString().replace('.000Z', 'Z'));
   slider.oninput = () => { const v = valueAt(slider.value); label.textContent = v ? desk.when(v, step === DAY ? 'DAY' : 'INSTANT') : 'no cut'; };
   slider.onchange = () => onPick(valueAt(slider.value));
-  input.onchange = () => onPick(desk.fromInput(input.value));
+  input.onchange = () => { const v = desk.readTime(input); if (v !== undefined) onPick(v); };
+}
+
+/** "as known on 12 Jul 2021, 12:00 UTC, as it stood on …" for a past cut. */
+function pastCutText() {
+  const parts = [];
+  if (view.knownAt) parts.push(`as known on ${desk.when(view.knownAt)}`);
+  if (view.at) parts.push(`as it stood on ${desk.when(view.at)}`);
+  return parts.join(', ');
 }
 
 function verdictBadge(status) {
@@ -194,7 +201,7 @@ function renderTimeline(state) {
     h('div', { class: 'when' }, desk.when(d.occurredAt, d.precision), ' ', verdictBadge(d.verification)),
     h('h3', {}, d.headline),
     d.summary ? h('p', {}, d.summary) : null,
-    d.location ? h('p', { class: 'detail' }, d.location.name, d.location.country ? `, ${d.location.country}` : '') : null,
+    d.location ? h('p', { class: 'detail' }, desk.placeName(d.location)) : null,
     d.actors.length ? h('ul', { class: 'chips' }, d.actors.map((a) => h('li', {}, a.name))) : null,
     d.figures.map((f) => h('p', { class: 'detail' }, `${f.metric}${f.place ? ' in ' + f.place : ''}: ${figureText(f)}`, f.claimedBy ? ` — ${f.claimedBy}` : ' — unattributed')),
     d.quotes.map((q) => h('blockquote', {}, `“${q.text}”`, h('footer', {}, '— ', q.speaker, q.speakerRole ? `, ${q.speakerRole}` : ''))),
@@ -271,12 +278,19 @@ async function loadHistory(args) {
     return;
   }
   const page = data.story.history;
-  body.replaceChildren(...page.nodes.map((e) => h('tr', {},
-    h('td', {}, e.version), h('td', {}, e.type), h('td', {}, desk.when(e.occurredAt)), h('td', {}, desk.when(e.recordedAt)),
+  // At a known-by cut, what was recorded later is not shown: it was not
+  // known then (recording times follow versions, so it is the page's end).
+  const known = page.nodes.filter((e) => !view.knownAt || Date.parse(e.recordedAt) <= Date.parse(view.knownAt));
+  body.replaceChildren(...known.map((e) => h('tr', {},
+    h('td', {}, e.version), h('td', { 'data-type': e.type }, desk.eventName(e.type)),
+    // Only a report's occurredAt is a time in the world; the others' is
+    // when they were recorded.
+    h('td', {}, e.type === 'DevelopmentReported' ? desk.when(e.occurredAt) : ''),
+    h('td', {}, desk.when(e.recordedAt)),
     h('td', {}, (e.metadata && e.metadata.principal) || ''))));
   const next = document.getElementById('history-next');
   const previous = document.getElementById('history-previous');
-  next.disabled = !page.pageInfo.hasNextPage;
+  next.disabled = !page.pageInfo.hasNextPage || known.length < page.nodes.length;
   previous.disabled = !page.pageInfo.hasPreviousPage;
   next.onclick = () => loadHistory({ first: HISTORY_PAGE, after: page.pageInfo.endCursor });
   previous.onclick = () => loadHistory({ last: HISTORY_PAGE, before: page.pageInfo.startCursor });
@@ -286,7 +300,10 @@ document.getElementById('changes-form').addEventListener('submit', async (event)
   event.preventDefault();
   const form = event.target;
   const out = document.getElementById('changes');
-  const { data, errors } = await desk.gql(CHANGES, { slug, from: desk.fromInput(form.from.value), to: desk.fromInput(form.to.value) });
+  const from = desk.readTime(form.from);
+  const to = desk.readTime(form.to);
+  if (!from || !to) return;
+  const { data, errors } = await desk.gql(CHANGES, { slug, from, to });
   if (errors.length) { out.replaceChildren(h('p', { class: 'error' }, `${errors[0].message} (${desk.code(errors)})`)); return; }
   const changes = data.story.changes;
   out.replaceChildren(
@@ -359,10 +376,11 @@ document.getElementById('report-form').addEventListener('submit', async (event) 
   const input = {
     headline: f.headline.value,
     summary: optional(f.summary.value),
-    occurredAt: desk.fromInput(f.occurredAt.value),
+    occurredAt: desk.readTime(f.occurredAt),
     precision: f.precision.value,
     verification: f.verification.value,
   };
+  if (!input.occurredAt) return;
   if (optional(f.location.value)) input.location = { name: f.location.value.trim() };
   const actors = f.actors.value.split(',').map((a) => a.trim()).filter(Boolean);
   if (actors.length) input.actors = actors.map((a) => { const [name, kind] = a.split(':'); return { name: name.trim(), kind: (kind || 'OTHER').trim().toUpperCase() }; });
@@ -379,7 +397,10 @@ document.getElementById('correct-form').addEventListener('submit', async (event)
   const changes = {};
   if (optional(f.headline.value)) changes.headline = f.headline.value.trim();
   if (optional(f.summary.value)) changes.summary = f.summary.value.trim();
-  if (f.occurredAt.value) changes.occurredAt = desk.fromInput(f.occurredAt.value);
+  if (f.occurredAt.value) {
+    changes.occurredAt = desk.readTime(f.occurredAt);
+    if (!changes.occurredAt) return;
+  }
   if (await send('correct', { d: f.developmentId.value, changes, reason: f.reason.value })) f.reset();
 });
 
@@ -424,7 +445,7 @@ function follow() {
 }
 
 document.getElementById('back-to-live').addEventListener('click', () => goTo(null, null));
-window.addEventListener('popstate', () => { cutFromUrl(); load(); });
+window.addEventListener('popstate', () => { cutFromUrl(); load().then(() => loadHistory({ first: HISTORY_PAGE })); });
 
 desk.mountTokenPanel(async () => { await load(); loadHistory({ first: HISTORY_PAGE }); follow(); });
 cutFromUrl();

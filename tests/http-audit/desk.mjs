@@ -128,15 +128,30 @@ try {
   await page.waitForURL(/at=2021-07-12T23%3A59%3A59Z|at=2021-07-12T23:59:59Z/);
   await settled();
   await expectTimeline(await idsAt('2021-07-12T23:59:59Z'), 'the world-time control re-renders the cut');
-  // The demo was recorded in one go; a report recorded after it makes the
-  // known-by axis cut something.
-  const recorded = (await gql('query($s: String!) { story(slug: $s) { history(first: 8) { nodes { recordedAt } } } }', { s: SLUG })).story.history.nodes;
-  const knownAt = recorded[7].recordedAt;
-  await report('Learned later: airport talks resume', '2021-07-11T12:00:00Z');
+  check((await page.inputValue('#at-input')) === '2021-07-12 23:59:59', 'the cut input shows UTC, ISO-like, no AM/PM');
+  // The demo keeps when the newsroom learned each event: known on 12 July
+  // at noon, the story holds what was reported on 9 July.
+  const knownAt = '2021-07-12T12:00:00Z';
+  check((await idsAt(null, knownAt)).length === 5, 'known on 12 July, the demo holds the five developments of 9 July');
   check((await idsAt(null, knownAt)).length < (await idsAt()).length, 'the knownAt cut leaves out what was learned later');
   await page.goto(`${base}/stories/${SLUG}?knownAt=${encodeURIComponent(knownAt)}`);
   await settled();
   await expectTimeline(await idsAt(null, knownAt), 'a knownAt URL shows what was known then');
+  const head = await page.textContent('#story-head');
+  check(head.includes('as known on 12 Jul 2021') && !/version \d+ of \d+/.test(head), `the header names the cut: ${head}`);
+  same(await page.inputValue('#known-input'), '2021-07-12 12:00', 'the known-by input shows the cut in UTC');
+  // The history stops at the cut, in words an editor reads.
+  const knownThen = (await gql('query($s: String!) { story(slug: $s) { history(first: 20) { nodes { version recordedAt } } } }', { s: SLUG }))
+    .story.history.nodes.filter((e) => Date.parse(e.recordedAt) <= Date.parse(knownAt)).map((e) => String(e.version));
+  await page.waitForFunction((n) => document.querySelectorAll('#history tbody tr').length === n, knownThen.length);
+  const historyRows = await page.$$eval('#history tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  same(historyRows.map((r) => r[0]), knownThen, 'the history shows only what was recorded by the cut');
+  check(historyRows.every((r) => !/^[A-Z][a-z]+[A-Z]/.test(r[1])), `event names are readable: ${historyRows.map((r) => r[1])}`);
+  same(historyRows[0][1], 'Story opened', 'the first event is the opening');
+  check(historyRows.filter((r) => r[1] !== 'Development reported').every((r) => r[2] === ''), 'occurred only where it is a time in the world');
+  const places = await page.$$eval('#timeline .detail', (ps) => ps.map((p) => p.textContent));
+  check(!places.some((t) => /^([^,]+), \1$/.test(t)), `no place repeats itself: ${places}`);
+  await page.screenshot({ path: `${shots}/desk-story-known-12-july.png`, fullPage: true });
   // The slider: all the way to the left is the first development's day.
   await page.$eval('#at-slider', (slider) => { slider.value = '0'; slider.dispatchEvent(new Event('change')); });
   await page.waitForURL(/at=2020-02-01/);
@@ -160,6 +175,7 @@ try {
   // Writing: a token entered once shows the forms; a report goes through.
   await page.goto(`${base}/stories/${SLUG}`);
   await settled();
+  check((await page.textContent('#token-panel')).includes('storyline token create'), 'the token box says where tokens come from');
   await page.fill('#token-input', writeToken);
   await page.click('#token-form button[type=submit]');
   await page.waitForSelector('#write:not([hidden])');
@@ -244,6 +260,12 @@ try {
   await page.goto(base + '/graphiql');
   await page.waitForSelector('.graphiql-container', { timeout: 15000 });
   check(!(await page.textContent('body')).includes('Loading GraphiQL'), 'GraphiQL rendered');
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.waitForSelector('.graphiql-container', { timeout: 15000 });
+  check((await page.textContent('.graphiql-container')).includes('kabul-airport-2021'), 'GraphiQL opens on an example of the demo story');
+  same(await page.getAttribute('#back-to-desk', 'href'), '/', 'GraphiQL links back to the desk');
+  await page.screenshot({ path: `${shots}/desk-graphiql.png` });
 
   // Nothing left 127.0.0.1.
   const away = requested.filter((url) => !/^(https?|wss?):\/\/127\.0\.0\.1[:/]/.test(url) && !/^(data|blob):/.test(url));
