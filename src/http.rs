@@ -21,8 +21,9 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::{self, ApiServices, StorylineSchema};
+use crate::api::{self, ApiServices, SharedSnapshots, StorylineSchema};
 use crate::metrics::Metrics;
+use crate::replicas::{Health, ReplicaSet};
 use crate::store::{LiveFeed, Store};
 
 /// Request bodies above this are refused with 413 (DESIGN §5).
@@ -65,6 +66,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Every request but health, readiness and metrics needs a live token.
     pub private: bool,
+    /// Streaming replicas that serve queries, if any (DESIGN §13).
+    pub replicas: Option<Arc<ReplicaSet>>,
+    /// The snapshots kept in memory, whichever database they were read from.
+    pub snapshots: SharedSnapshots,
 }
 
 impl AppState {
@@ -72,10 +77,12 @@ impl AppState {
     pub fn new(store: Store) -> AppState {
         let metrics = Metrics::new();
         let live = store.live_feed();
+        let snapshots = SharedSnapshots::default();
         let schema = api::schema(ApiServices {
             store: store.clone(),
             live: live.clone(),
             metrics: metrics.clone(),
+            snapshots: snapshots.clone(),
         });
         AppState {
             store,
@@ -88,6 +95,8 @@ impl AppState {
             schema,
             metrics,
             private: false,
+            replicas: None,
+            snapshots,
         }
     }
 }
@@ -170,16 +179,44 @@ async fn healthz() -> &'static str {
 
 /// The process can serve: its database answers. When it cannot, whether
 /// the database is out of reach or every pooled connection is busy.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+async fn readyz(State(state): State<AppState>) -> Response {
     let exhausted_before = state.store.is_pool_exhausted();
     let reachable = tokio::time::timeout(READINESS_TIMEOUT, state.store.is_reachable()).await;
-    match reachable {
+    let (status, text) = match reachable {
         Ok(true) => (StatusCode::OK, "ready"),
         _ if exhausted_before && state.store.is_pool_exhausted() => {
             (StatusCode::SERVICE_UNAVAILABLE, "pool exhausted")
         }
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    };
+    match &state.replicas {
+        None => (status, text).into_response(),
+        // With replicas, what each is: readiness is the primary's alone.
+        Some(replicas) => (status, axum::Json(replica_report(text, replicas))).into_response(),
     }
+}
+
+/// `/readyz` with replicas: the primary's readiness and each replica's
+/// state and lag in seconds.
+fn replica_report(primary: &str, replicas: &ReplicaSet) -> serde_json::Value {
+    let listed: Vec<serde_json::Value> = replicas
+        .replicas()
+        .iter()
+        .map(|replica| match replica.health() {
+            Health::Up { lag, .. } => serde_json::json!({
+                "name": replica.name,
+                "state": if lag <= replicas.max_lag() { "up" } else { "lagging" },
+                "lag": if lag == Duration::MAX { None } else { Some(lag.as_secs_f64()) },
+            }),
+            Health::Down(why) => serde_json::json!({
+                "name": replica.name, "state": "down", "lag": null, "error": why,
+            }),
+            Health::Unknown => serde_json::json!({
+                "name": replica.name, "state": "unknown", "lag": null,
+            }),
+        })
+        .collect();
+    serde_json::json!({ "status": primary, "replicas": listed })
 }
 
 /// The metrics in OpenMetrics when the scraper asks for it, in

@@ -6,6 +6,8 @@
 //! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
 //!   readiness, metrics, limits.
 //! - [`feeds`] follows RSS, Atom, JSON Feed and ninjs feeds into reports.
+//! - [`replicas`] sends reads to streaming replicas, waiting for a
+//!   reader's own writes to arrive there.
 //! - [`offload`] runs CPU-heavy folds and views off the async workers.
 //! - [`desk`] is the web desk: its pages (embedded from `desk/`) and a
 //!   story's exports.
@@ -20,5 +22,6 @@ pub mod metrics;
 pub mod offload;
 pub mod progress;
 pub mod projection;
+pub mod replicas;
 pub mod store;
 pub mod telemetry;

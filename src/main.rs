@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use storyline::domain::report::{ReportFormat, ReportSubmission};
 use storyline::http::{self, AppState};
 use storyline::progress::{progress_bar, report_progress};
+use storyline::replicas::ReplicaSet;
 use storyline::store::{ConnectOptions, Store, DEFAULT_CHECKPOINT_EVERY, DEFAULT_DATABASE_URL};
 use storyline::{exchange, projection};
 
@@ -100,6 +101,24 @@ enum Command {
         /// token (reads too).
         #[arg(long, env = "STORYLINE_PRIVATE")]
         private: bool,
+        /// A streaming replica of the database (repeatable): queries are
+        /// read there, writes and token checks stay on the primary.
+        #[arg(
+            long = "replica-url",
+            value_name = "URL",
+            env = "STORYLINE_REPLICA_URLS",
+            value_delimiter = ','
+        )]
+        replica_urls: Vec<String>,
+        /// How long a read carrying Storyline-Read-After waits for a
+        /// replica to replay that position before going to the primary.
+        #[arg(long, env = "STORYLINE_REPLICA_WAIT_MS", default_value_t = 50)]
+        replica_wait_ms: u64,
+        /// Seconds a replica may lag (0 once it has replayed the primary's
+        /// position, else the time since its last replayed commit) before
+        /// reads skip it.
+        #[arg(long, env = "STORYLINE_REPLICA_MAX_LAG", default_value_t = 10)]
+        replica_max_lag: u64,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import {
@@ -560,7 +579,10 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             max_open_connections,
             header_timeout_seconds,
             private,
-            ..
+            replica_urls,
+            replica_wait_ms,
+            replica_max_lag,
+            database,
         } => {
             if demo {
                 load_demo(store).await?;
@@ -578,6 +600,31 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 private,
                 ..AppState::new(store.clone())
             };
+            let replicas = if replica_urls.is_empty() {
+                None
+            } else {
+                // Each replica's pool as the primary's, at its own URL.
+                let options = ConnectOptions {
+                    database_url: database.database_url.clone(),
+                    max_connections: database.db_max_connections,
+                    checkpoint_every: database.checkpoint_every(),
+                    statement_timeout: Some(std::time::Duration::from_secs(request_timeout.max(1))),
+                };
+                let set = ReplicaSet::new(
+                    store.clone(),
+                    &replica_urls,
+                    &options,
+                    std::time::Duration::from_millis(replica_wait_ms),
+                    std::time::Duration::from_secs(replica_max_lag),
+                )
+                .await
+                .context("cannot set up the replicas")?;
+                let set = std::sync::Arc::new(set);
+                tokio::spawn(set.clone().watch(state.live.stopping()));
+                tracing::info!(replicas = replica_urls.len(), "reads go to replicas");
+                Some(set)
+            };
+            let state = AppState { replicas, ..state };
             // Feeds are polled beside the requests until shutdown.
             let following = tokio::spawn(storyline::feeds::follow_feeds(
                 store.clone(),

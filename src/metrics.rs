@@ -36,6 +36,11 @@ struct FeedLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: String,
 }
@@ -53,6 +58,8 @@ pub struct Metrics {
     feed_polls: Family<FeedPollLabels, Counter>,
     feed_reports: Family<FeedLabels, Counter>,
     feed_items_skipped: Family<FeedLabels, Counter>,
+    reads: Family<TargetLabels, Counter>,
+    read_fallbacks: Counter,
 }
 
 impl Default for Metrics {
@@ -121,7 +128,21 @@ impl Metrics {
             "Feed items that could not become a report",
             feed_items_skipped.clone(),
         );
+        let reads = Family::<TargetLabels, Counter>::default();
+        registry.register(
+            "reads",
+            "Reads (queries and feed reads) by the database that served them: primary or a replica's name",
+            reads.clone(),
+        );
+        let read_fallbacks = Counter::default();
+        registry.register(
+            "read_fallbacks",
+            "Reads that went to the primary because no replica was healthy or had replayed the reader's writes in time",
+            read_fallbacks.clone(),
+        );
         Metrics {
+            reads,
+            read_fallbacks,
             refused,
             feed_polls,
             feed_reports,
@@ -183,6 +204,19 @@ impl Metrics {
                 reason: reason.to_owned(),
             })
             .inc();
+    }
+
+    /// A read served by `target` ("primary" or a replica's name, bounded
+    /// by the replicas configured); `fell_back` when a replica was wanted.
+    pub fn record_read(&self, target: &str, fell_back: bool) {
+        self.reads
+            .get_or_create(&TargetLabels {
+                target: target.to_owned(),
+            })
+            .inc();
+        if fell_back {
+            self.read_fallbacks.inc();
+        }
     }
 
     /// An append refused because the story had moved on.

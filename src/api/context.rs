@@ -94,23 +94,41 @@ impl SnapshotCache {
 /// the story moves on.
 pub struct SnapshotLoader {
     store: Store,
-    cache: Mutex<SnapshotCache>,
+    cache: SharedSnapshots,
+}
+
+/// The snapshots kept in memory, shared by the loaders of every database
+/// a read may go to (the primary, a replica): a story's snapshot at a
+/// version is the same wherever it was read.
+#[derive(Clone)]
+pub struct SharedSnapshots(Arc<Mutex<SnapshotCache>>);
+
+impl Default for SharedSnapshots {
+    fn default() -> Self {
+        let capacity = NonZeroUsize::new(CACHED_SNAPSHOTS).unwrap_or(NonZeroUsize::MIN);
+        SharedSnapshots(Arc::new(Mutex::new(SnapshotCache {
+            folds: LruCache::new(capacity),
+            developments: 0,
+        })))
+    }
+}
+
+impl SharedSnapshots {
+    /// A loader that reads the snapshots missing here from `store`.
+    pub fn loader_on(&self, store: Store) -> DataLoader<SnapshotLoader> {
+        DataLoader::new(
+            SnapshotLoader {
+                store,
+                cache: self.clone(),
+            },
+            tokio::spawn,
+        )
+    }
 }
 
 impl SnapshotLoader {
-    pub fn new(store: Store) -> SnapshotLoader {
-        let capacity = NonZeroUsize::new(CACHED_SNAPSHOTS).unwrap_or(NonZeroUsize::MIN);
-        SnapshotLoader {
-            store,
-            cache: Mutex::new(SnapshotCache {
-                folds: LruCache::new(capacity),
-                developments: 0,
-            }),
-        }
-    }
-
     fn cache(&self) -> std::sync::MutexGuard<'_, SnapshotCache> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        self.cache.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

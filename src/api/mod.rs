@@ -13,10 +13,9 @@ pub mod reports;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 
-pub use context::Viewer;
+pub use context::{SharedSnapshots, Viewer};
 pub use mutation::{AppendResult, Mutation};
 pub use query::Query;
 pub use subscription::Subscription;
@@ -40,6 +39,8 @@ pub struct ApiServices {
     pub store: Store,
     pub live: LiveFeed,
     pub metrics: Metrics,
+    /// Kept snapshots, shared with the loaders of reads on replicas.
+    pub snapshots: SharedSnapshots,
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
@@ -50,10 +51,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema the server serves.
 pub fn schema(services: ApiServices) -> StorylineSchema {
-    let loader = DataLoader::new(
-        context::SnapshotLoader::new(services.store.clone()),
-        tokio::spawn,
-    );
+    let loader = services.snapshots.loader_on(services.store.clone());
     builder()
         .data(services.store)
         .data(services.live)

@@ -31,7 +31,7 @@ use crate::api::errors::TOKEN_NOT_LIVE;
 use crate::api::errors::{code, ApiError};
 use crate::api::limits::{self, Executed};
 use crate::api::Viewer;
-use crate::store::{Credential, Store};
+use crate::store::{Credential, Store, WalPosition};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -403,8 +403,19 @@ async fn execute(
             return request_error(media, vec![refusal(&refused)]);
         }
     };
-    let request = request.data(viewer);
+    let mut request = request.data(viewer);
     let mutation = label.starts_with("mutation");
+    if !mutation {
+        match read_on_replica(&state, headers, request).await {
+            Ok(routed) => request = routed,
+            Err(refused) => {
+                state
+                    .metrics
+                    .record_request(&label, refused.code(), started.elapsed());
+                return request_error(media, vec![refusal(&refused)]);
+            }
+        }
+    }
     let mut response =
         match limits::execute_bounded(&state.schema, request, state.request_timeout).await {
             Executed::Answered(response) => response,
@@ -468,6 +479,40 @@ async fn execute(
         body,
     )
         .into_response()
+}
+
+/// The header that carries a client's last `readAfter` (DESIGN §13).
+pub const READ_AFTER_HEADER: &str = "storyline-read-after";
+
+/// A query sent, when the server has replicas, to the database the replica
+/// set chooses: one that has replayed the request's `Storyline-Read-After`,
+/// if it carries one. A malformed header is BAD_USER_INPUT.
+async fn read_on_replica(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Result<async_graphql::Request, ApiError> {
+    let Some(replicas) = &state.replicas else {
+        return Ok(request);
+    };
+    let read_after = match headers.get(READ_AFTER_HEADER) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.parse::<WalPosition>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "Storyline-Read-After: a readAfter such as 0/16B3748 is expected",
+                    )
+                })?,
+        ),
+    };
+    let target = replicas.choose(read_after).await;
+    state.metrics.record_read(&target.name, target.fell_back);
+    let loader = state.snapshots.loader_on(target.store.clone());
+    Ok(request.data(target.store).data(loader))
 }
 
 /// The answer to a request whose execution began but gave no data: it

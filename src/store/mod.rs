@@ -27,6 +27,7 @@ mod project;
 mod rebuild;
 mod refusal;
 mod replay;
+mod replication;
 mod reports;
 mod search;
 mod snapshot;
@@ -52,6 +53,7 @@ pub use feeds::{FeedConfig, FeedLock, FeedState, PollRecord};
 pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
+pub use replication::{Replayed, WalPosition};
 pub use reports::{
     Citation, Clue, KeptReport, ReportArrivals, ReportFilter, ReportListKey, ReportStatus,
     StoredReport, StoryMatch, REPORTS_CHANNEL,

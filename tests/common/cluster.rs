@@ -67,6 +67,54 @@ impl PrivateCluster {
     }
 }
 
+impl PrivateCluster {
+    /// A streaming standby of `primary` made with `pg_basebackup -R` on a
+    /// free port, with `settings` (such as `recovery_min_apply_delay =
+    /// '300ms'`) added to its configuration.
+    pub fn standby_of(primary: &PrivateCluster, settings: &[&str]) -> PrivateCluster {
+        let dir = std::env::temp_dir().join(format!("storyline-standby-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run(Command::new("chown").arg("postgres").arg(&dir));
+        let data = dir.join("data");
+        run(as_postgres(&format!("{PG_BIN}/pg_basebackup"))
+            // A fast checkpoint: the default spreads it over minutes.
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-X",
+                "stream",
+                "-R",
+                "-c",
+                "fast",
+                "-p",
+            ])
+            .arg(primary.port.to_string())
+            .arg("-D")
+            .arg(&data));
+        if !settings.is_empty() {
+            let conf = data.join("postgresql.auto.conf");
+            let mut text = std::fs::read_to_string(&conf).unwrap_or_default();
+            for setting in settings {
+                text.push_str(setting);
+                text.push('\n');
+            }
+            std::fs::write(&conf, text).unwrap();
+        }
+        let port = free_port();
+        run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(server_options(port, &dir))
+            .args(["-w", "start"]));
+        PrivateCluster { dir, port }
+    }
+}
+
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
         let _ = self.pg_ctl(&["-m", "immediate", "-w", "stop"]).status();
