@@ -4,6 +4,7 @@
 'use strict';
 
 const TOKEN_KEY = 'storyline-token';
+const READ_AFTER_KEY = 'storyline-read-after';
 
 const desk = {
   token() {
@@ -21,12 +22,22 @@ const desk = {
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
     const token = desk.token();
     if (token) headers.authorization = 'Bearer ' + token;
+    // After a write of this tab, reads wait for a replica that has it.
+    const readAfter = sessionStorage.getItem(READ_AFTER_KEY);
+    if (readAfter) headers['storyline-read-after'] = readAfter;
     try {
       const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       const answer = await response.json();
       return { data: answer.data || null, errors: answer.errors || [] };
     } catch (error) {
       return { data: null, errors: [{ message: 'The server could not be reached: ' + error.message, extensions: { code: 'UNAVAILABLE' } }] };
+    }
+  },
+
+  /** Keeps a write's readAfter for this tab's next reads. */
+  rememberWrite(readAfter) {
+    if (typeof readAfter === 'string' && /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(readAfter)) {
+      sessionStorage.setItem(READ_AFTER_KEY, readAfter);
     }
   },
 

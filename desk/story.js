@@ -317,7 +317,7 @@ document.getElementById('changes-form').addEventListener('submit', async (event)
 
 // ---- Writing -------------------------------------------------------------
 
-const APPEND_RESULT = 'story { version } events { version type }';
+const APPEND_RESULT = 'story { version } events { version type } readAfter';
 const MUTATIONS = {
   report: `mutation($story: UUID!, $v: Int, $input: DevelopmentInput!) { reportDevelopment(storyId: $story, expectedVersion: $v, input: $input) { ${APPEND_RESULT} } }`,
   correct: `mutation($story: UUID!, $v: Int, $d: UUID!, $changes: DevelopmentPatch!, $reason: String!) { correctDevelopment(storyId: $story, expectedVersion: $v, developmentId: $d, changes: $changes, reason: $reason) { ${APPEND_RESULT} } }`,
@@ -360,6 +360,8 @@ async function send(name, variables) {
     return false;
   }
   const result = Object.values(data)[0];
+  // The next reads ask for a replica that has this write (DESIGN §13).
+  desk.rememberWrite(result.readAfter);
   say('ok', `Recorded: ${result.events.map((e) => e.type).join(', ')} — the story is at version ${result.story.version}.`);
   await load();
   return true;

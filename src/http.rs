@@ -101,6 +101,19 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Where queries read, when the server has replicas.
+    pub fn read_routing(&self) -> Option<api::routing::ReadRouting> {
+        self.replicas
+            .as_ref()
+            .map(|replicas| api::routing::ReadRouting {
+                replicas: replicas.clone(),
+                snapshots: self.snapshots.clone(),
+                metrics: self.metrics.clone(),
+            })
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(

@@ -621,6 +621,9 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 .context("cannot set up the replicas")?;
                 let set = std::sync::Arc::new(set);
                 tokio::spawn(set.clone().watch(state.live.stopping()));
+                state
+                    .live
+                    .read_through(set.feed_source(state.metrics.clone()));
                 tracing::info!(replicas = replica_urls.len(), "reads go to replicas");
                 Some(set)
             };

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::store::{ConnectOptions, Store, StoreError, WalPosition};
+use crate::metrics::Metrics;
+use crate::store::{ConnectOptions, FeedSource, Store, StoreError, WalPosition};
 
 /// How often each replica's health is read.
 const WATCH_EVERY: Duration = Duration::from_millis(200);
@@ -227,6 +228,22 @@ impl ReplicaSet {
             name: replica.name.clone(),
             fell_back: false,
         }
+    }
+
+    /// Where the live feed reads at each wake-up: a replica that has
+    /// replayed the primary's position taken now, else the primary; each
+    /// choice counted in `metrics`.
+    pub fn feed_source(self: &Arc<Self>, metrics: Metrics) -> FeedSource {
+        let set = self.clone();
+        Arc::new(move || {
+            let (set, metrics) = (set.clone(), metrics.clone());
+            Box::pin(async move {
+                let at = set.primary.wal_position().await.ok();
+                let target = set.choose(at).await;
+                metrics.record_read(&target.name, target.fell_back);
+                target.store
+            })
+        })
     }
 
     /// Where a read goes: a healthy replica, one that has replayed

@@ -31,6 +31,17 @@ async fn server_with_replica(
     standby: &PrivateCluster,
     wait: Duration,
 ) -> common::TestServer {
+    server_reading_on(primary, standby, wait, false).await
+}
+
+/// [`server_with_replica`], its live feed also read on the replica when
+/// `feed` is set.
+async fn server_reading_on(
+    primary: &Store,
+    standby: &PrivateCluster,
+    wait: Duration,
+    feed: bool,
+) -> common::TestServer {
     let options = ConnectOptions {
         max_connections: 4,
         statement_timeout: Some(Duration::from_secs(5)),
@@ -50,6 +61,11 @@ async fn server_with_replica(
     set.check().await;
     tokio::spawn(set.clone().watch(std::future::pending::<()>()));
     common::spawn_server_with(primary.clone(), move |state| {
+        if feed {
+            state
+                .live
+                .read_through(set.feed_source(state.metrics.clone()));
+        }
         state.replicas = Some(set);
     })
     .await
@@ -211,5 +227,120 @@ async fn a_read_after_its_write_sees_it_on_a_delayed_replica_or_on_the_primary()
     );
     drop(hasty);
     drop(patient);
+    primary.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscriber_read_on_a_replica_gets_every_event_once_in_order_through_its_death() {
+    let primary_cluster = PrivateCluster::start();
+    let primary = primary_store(&primary_cluster).await;
+    storyline::exchange::load_demo(&primary).await.unwrap();
+    let standby = PrivateCluster::standby_of(&primary_cluster, &[]);
+    let server = server_reading_on(&primary, &standby, Duration::from_millis(50), true).await;
+    let mut ready = Value::Null;
+    for _ in 0..200 {
+        // A commit to replay, so that the standby has a replay time.
+        primary
+            .create_token(
+                &format!("tick-{}", uuid::Uuid::now_v7()),
+                storyline::store::Scope::Read,
+            )
+            .await
+            .unwrap();
+        ready = readiness(&server).await;
+        if ready["replicas"][0]["state"] == "up" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready["replicas"][0]["state"], "up", "{ready}");
+
+    let mut subscriber = common::ws::Subscriber::connect(&server.url, json!({})).await;
+    subscriber
+        .subscribe("all", "subscription { events { position id } }", json!({}))
+        .await;
+    // The subscription is live once the reader has its head.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    const WRITERS: usize = 8;
+    const EACH: usize = 25;
+    let stories: Vec<_> =
+        futures_util::future::join_all((0..WRITERS).map(|_| common::opened_story(&primary))).await;
+    let opened = WRITERS;
+    // Transactions that take an id and sleep at random hold the feed's
+    // settled head back, as slow writers do.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sleepers: Vec<_> = (0..4)
+        .map(|n| {
+            let (pool, stop) = (primary.pool().clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut round = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let millis = (n * 7 + round * 13) % 40;
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query("SELECT pg_current_xact_id()")
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    sqlx::query(&format!("SELECT pg_sleep({})", millis as f64 / 1000.0))
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    round += 1;
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = stories
+        .iter()
+        .enumerate()
+        .map(|(n, &story)| {
+            let primary = primary.clone();
+            tokio::spawn(async move {
+                for i in 0..EACH {
+                    let event = common::development(&format!("Writer {n}, report {i}"));
+                    primary
+                        .append(story, None, &[event], &common::by_tester())
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    // Half-way, the standby dies: the reader goes on on the primary.
+    let total = opened + WRITERS * EACH;
+    let mut received = subscriber.events(total / 2, Duration::from_secs(30)).await;
+    standby.crash();
+    received.extend(
+        subscriber
+            .events(total - total / 2, Duration::from_secs(30))
+            .await,
+    );
+    common::join_all(writers).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    common::join_all(sleepers).await;
+
+    let positions: Vec<i64> = received.iter().map(common::ws::position).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "every event once, in position order"
+    );
+    let ids: std::collections::HashSet<String> =
+        received.iter().map(|e| e["id"].to_string()).collect();
+    let stored: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM events WHERE story_id = ANY($1)")
+            .bind(stories.iter().map(|s| s.0).collect::<Vec<_>>())
+            .fetch_all(primary.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), total);
+    assert!(
+        stored.iter().all(|id| ids.contains(&format!("\"{id}\""))),
+        "every stored event was received"
+    );
+    let replica_reads = metric(&server, "storyline_reads_total{target=\"127.0.0.1").await;
+    assert!(replica_reads > 0.0, "the feed was read on the replica");
+    drop(server);
     primary.close().await;
 }

@@ -29,6 +29,7 @@ use async_graphql_value::Value;
 
 use super::budget::Budget;
 use super::errors::{code, ApiError, UNAVAILABLE_READ, UNAVAILABLE_WRITE};
+use super::routing::ReadRouting;
 use super::StorylineSchema;
 
 /// Fields a document may select, fragments expanded.
@@ -57,6 +58,8 @@ pub const MAX_NESTING: usize = 64;
 pub struct Limited {
     pub schema: StorylineSchema,
     pub request_timeout: Duration,
+    /// Where queries read, when the server has replicas.
+    pub reads: Option<ReadRouting>,
 }
 
 /// How a bounded execution ended.
@@ -168,11 +171,20 @@ impl Executor for Limited {
         // the stream form of execution carries it.
         let mutation = is_mutation(&mut request);
         let budget = Budget::for_request();
-        let mut answers =
-            Executor::execute_stream(&self.schema, request.data(budget.clone()), session_data);
-        let timeout = self.request_timeout;
+        let request = request.data(budget.clone());
+        let (schema, timeout) = (self.schema.clone(), self.request_timeout);
+        let reads = self.reads.clone().filter(|_| !mutation);
         stream::once(async move {
-            let answer = async move { answers.next().await.unwrap_or_default() };
+            let answer = async move {
+                // A socket carries no Storyline-Read-After: any healthy
+                // replica serves its queries.
+                let request = match reads {
+                    Some(reads) => reads.route(request, None).await,
+                    None => request,
+                };
+                let mut answers = Executor::execute_stream(&schema, request, session_data);
+                answers.next().await.unwrap_or_default()
+            };
             within(&budget, timeout, answer)
                 .await
                 .into_response(mutation)

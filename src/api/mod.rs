@@ -10,6 +10,7 @@ pub mod limits;
 pub mod mutation;
 pub mod query;
 pub mod reports;
+pub mod routing;
 pub mod subscription;
 pub mod types;
 

@@ -492,7 +492,7 @@ async fn read_on_replica(
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Result<async_graphql::Request, ApiError> {
-    let Some(replicas) = &state.replicas else {
+    let Some(routing) = state.read_routing() else {
         return Ok(request);
     };
     let read_after = match headers.get(READ_AFTER_HEADER) {
@@ -509,10 +509,7 @@ async fn read_on_replica(
                 })?,
         ),
     };
-    let target = replicas.choose(read_after).await;
-    state.metrics.record_read(&target.name, target.fell_back);
-    let loader = state.snapshots.loader_on(target.store.clone());
-    Ok(request.data(target.store).data(loader))
+    Ok(routing.route(request, read_after).await)
 }
 
 /// The answer to a request whose execution began but gave no data: it
@@ -794,6 +791,7 @@ async fn serve_socket(socket: WebSocket, state: AppState, protocol: GraphQLProto
     let schema = limits::Limited {
         schema: state.schema.clone(),
         request_timeout: state.request_timeout,
+        reads: state.read_routing(),
     };
     let state_at_init = state.clone();
     let metrics = state.metrics.clone();

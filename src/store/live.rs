@@ -14,7 +14,7 @@
 //! position to resume after.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
@@ -45,9 +45,16 @@ pub struct LiveFeed {
 
 struct Inner {
     store: Store,
+    /// Where the reader reads at each wake-up, when not from `store` (a
+    /// replica that has replayed the primary's position, DESIGN §13).
+    source: OnceLock<FeedSource>,
     reader: Mutex<Option<Reader>>,
     shutdown: watch::Sender<bool>,
 }
+
+/// Gives, at each wake-up of the reader, the store to read the feed from.
+pub type FeedSource =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Store> + Send + Sync>;
 
 /// The running reader: its ring and the last position it has sent.
 #[derive(Clone)]
@@ -109,6 +116,7 @@ impl Store {
         LiveFeed {
             inner: Arc::new(Inner {
                 store: self.clone(),
+                source: OnceLock::new(),
                 reader: Mutex::new(None),
                 shutdown: watch::channel(false).0,
             }),
@@ -117,6 +125,12 @@ impl Store {
 }
 
 impl LiveFeed {
+    /// Reads the feed where `source` says at each wake-up (LISTEN stays on
+    /// this feed's own store). Set once, before the first subscriber.
+    pub fn read_through(&self, source: FeedSource) {
+        let _ = self.inner.source.set(source);
+    }
+
     /// Joins the live feed, starting the reader if none runs.
     pub async fn subscribe(&self) -> Result<LiveSubscription, StoreError> {
         if let Some(subscription) = self.join_running_reader() {
@@ -208,9 +222,15 @@ async fn follow_the_feed(live: LiveFeed, mut listener: PgListener, reader: Reade
     let store = live.inner.store.clone();
     let mut shutdown = live.inner.shutdown.subscribe();
     loop {
+        // The reader's head is a position, so whichever database is read,
+        // nothing is skipped or sent twice.
+        let source = match live.inner.source.get() {
+            Some(source) => source().await,
+            None => store.clone(),
+        };
         loop {
             let after = Position(reader.head.load(Ordering::SeqCst));
-            match store.read_feed_marked(after, READ_BATCH).await {
+            match source.read_feed_marked(after, READ_BATCH).await {
                 Ok(events) => {
                     let complete = events.len() < READ_BATCH as usize;
                     for (event, public) in events {

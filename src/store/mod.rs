@@ -50,7 +50,7 @@ use crate::domain::{EventId, Position, StoryId, Version};
 pub use append::{Kept, MAX_EVENTS_PER_TRANSACTION};
 pub use feed::{FeedFilter, HistoryFilter, VersionWindow};
 pub use feeds::{FeedConfig, FeedLock, FeedState, PollRecord};
-pub use live::{LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
+pub use live::{FeedSource, LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
 pub use replication::{Replayed, WalPosition};

@@ -188,6 +188,12 @@ try {
   await page.click('#report-form button[type=submit]');
   await page.waitForSelector('#write-ok:not([hidden])');
   await page.waitForSelector('#timeline h3:has-text("Desk reports a convoy at the airport gate")');
+  const readAfter = await page.evaluate(() => sessionStorage.getItem('storyline-read-after'));
+  check(/^[0-9A-F]+\/[0-9A-F]+$/i.test(readAfter || ''), `the desk keeps its last write's readAfter: ${readAfter}`);
+  const nextRead = page.waitForRequest((r) => r.url().endsWith('/graphql') && r.method() === 'POST');
+  await page.reload();
+  same((await nextRead).headers()['storyline-read-after'], readAfter, 'its next reads carry it');
+  await settled();
   await expectTimeline(await idsAt(), 'the reported development is on the timeline');
 
   // A stale page gets VERSION_CONFLICT and is offered a reload.
