@@ -564,6 +564,14 @@ fn write_line(
     slug: &str,
     event: crate::store::RecordedEvent,
 ) -> std::io::Result<()> {
+    let text = export_line(slug, event)?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// An event as one line of `export` (without its newline): what `import`
+/// reads back, and the body of the relay's messages.
+pub fn export_line(slug: &str, event: crate::store::RecordedEvent) -> serde_json::Result<String> {
     // A payload the store could not read comes as its stored text (see
     // store::feed): written back verbatim, so that export loses nothing.
     let (data, raw) = match event.payload {
@@ -586,8 +594,7 @@ fn write_line(
         // of which can hold this text.
         text = text.replacen(",\"data\":null,", &format!(",\"data\":{raw},"), 1);
     }
-    out.write_all(text.as_bytes())?;
-    out.write_all(b"\n")
+    Ok(text)
 }
 
 /// Loads the Kabul story with the times the newsroom learned each event

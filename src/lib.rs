@@ -6,6 +6,7 @@
 //! - [`http`] is the router: GraphQL over HTTP and WebSocket, health,
 //!   readiness, metrics, limits.
 //! - [`feeds`] follows RSS, Atom, JSON Feed and ninjs feeds into reports.
+//! - [`relay`] publishes every event, in order, once, to NATS JetStream.
 //! - [`replicas`] sends reads to streaming replicas, waiting for a
 //!   reader's own writes to arrive there.
 //! - [`offload`] runs CPU-heavy folds and views off the async workers.
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod offload;
 pub mod progress;
 pub mod projection;
+pub mod relay;
 pub mod replicas;
 pub mod store;
 pub mod telemetry;

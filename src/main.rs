@@ -119,6 +119,26 @@ enum Command {
         /// reads skip it.
         #[arg(long, env = "STORYLINE_REPLICA_MAX_LAG", default_value_t = 10)]
         replica_max_lag: u64,
+        /// Also relay every event to NATS JetStream at this URL (as
+        /// `storyline relay` does, with its default stream and subject).
+        #[arg(long, value_name = "URL", env = "STORYLINE_RELAY_NATS")]
+        relay_nats: Option<String>,
+    },
+    /// Publish every event, in global position order and exactly once, to
+    /// a NATS JetStream stream, until SIGTERM or Ctrl-C; one relay
+    /// publishes at a time, another waits and takes over.
+    Relay {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The NATS server, such as nats://127.0.0.1:4222.
+        #[arg(long, value_name = "URL", env = "STORYLINE_RELAY_NATS")]
+        nats: String,
+        /// The JetStream stream (created when missing).
+        #[arg(long, default_value = DEFAULT_RELAY_STREAM)]
+        stream: String,
+        /// Events go to <SUBJECT>.<storyId>.
+        #[arg(long, default_value = DEFAULT_RELAY_SUBJECT)]
+        subject: String,
     },
     /// Import NDJSON events from FILE, or standard input with `-`.
     Import {
@@ -294,6 +314,26 @@ enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+/// The relay's stream and subject when `serve --relay-nats` runs it.
+const DEFAULT_RELAY_STREAM: &str = "STORYLINE";
+const DEFAULT_RELAY_SUBJECT: &str = "storyline.events";
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 async fn load_demo(store: &Store) -> anyhow::Result<()> {
@@ -519,6 +559,7 @@ impl Command {
             | Command::Rebuild { database }
             | Command::Verify { database }
             | Command::Migrate { database }
+            | Command::Relay { database, .. }
             | Command::Token { database, .. }
             | Command::Feed { database, .. }
             | Command::Report {
@@ -582,6 +623,7 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
             replica_urls,
             replica_wait_ms,
             replica_max_lag,
+            relay_nats,
             database,
         } => {
             if demo {
@@ -628,6 +670,19 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 Some(set)
             };
             let state = AppState { replicas, ..state };
+            if let Some(nats_url) = relay_nats {
+                let config = storyline::relay::RelayConfig {
+                    nats_url,
+                    stream: DEFAULT_RELAY_STREAM.into(),
+                    subject: DEFAULT_RELAY_SUBJECT.into(),
+                };
+                tokio::spawn(storyline::relay::relay_events(
+                    store.clone(),
+                    config,
+                    state.metrics.clone(),
+                    state.live.stopping(),
+                ));
+            }
             // Feeds are polled beside the requests until shutdown.
             let following = tokio::spawn(storyline::feeds::follow_feeds(
                 store.clone(),
@@ -660,6 +715,20 @@ async fn run(command: Command, store: &Store) -> anyhow::Result<()> {
                 ..ReportSubmission::default()
             };
             submit_reports(store, &files, format.as_deref(), &defaults).await?;
+        }
+        Command::Relay {
+            nats,
+            stream,
+            subject,
+            ..
+        } => {
+            let config = storyline::relay::RelayConfig {
+                nats_url: nats,
+                stream,
+                subject,
+            };
+            let metrics = storyline::metrics::Metrics::new();
+            storyline::relay::relay_events(store.clone(), config, metrics, shutdown_signal()).await;
         }
         Command::Migrate { .. } => {
             // Store::connect has migrated already.

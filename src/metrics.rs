@@ -10,6 +10,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -60,6 +61,9 @@ pub struct Metrics {
     feed_items_skipped: Family<FeedLabels, Counter>,
     reads: Family<TargetLabels, Counter>,
     read_fallbacks: Counter,
+    relay_published: Counter,
+    relay_lag_events: Gauge,
+    relay_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -140,7 +144,28 @@ impl Metrics {
             "Reads that went to the primary because no replica was healthy or had replayed the reader's writes in time",
             read_fallbacks.clone(),
         );
+        let relay_published = Counter::default();
+        registry.register(
+            "relay_published",
+            "Events the JetStream relay published (duplicates the stream dropped included)",
+            relay_published.clone(),
+        );
+        let relay_lag_events = Gauge::default();
+        registry.register(
+            "relay_lag_events",
+            "Events stored but not yet published by the JetStream relay",
+            relay_lag_events.clone(),
+        );
+        let relay_lag_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "relay_lag_seconds",
+            "Seconds since the oldest event the JetStream relay has not yet published was recorded (0 when none)",
+            relay_lag_seconds.clone(),
+        );
         Metrics {
+            relay_published,
+            relay_lag_events,
+            relay_lag_seconds,
             reads,
             read_fallbacks,
             refused,
@@ -217,6 +242,18 @@ impl Metrics {
         if fell_back {
             self.read_fallbacks.inc();
         }
+    }
+
+    /// Events the relay published.
+    pub fn record_relayed(&self, events: u64) {
+        self.relay_published.inc_by(events);
+    }
+
+    /// How far the relay is behind: events, and seconds since the oldest
+    /// of them was recorded.
+    pub fn record_relay_lag(&self, events: i64, seconds: f64) {
+        self.relay_lag_events.set(events);
+        self.relay_lag_seconds.set(seconds);
     }
 
     /// An append refused because the story had moved on.

@@ -26,6 +26,7 @@ mod notify;
 mod project;
 mod rebuild;
 mod refusal;
+mod relay;
 mod replay;
 mod replication;
 mod reports;
@@ -53,6 +54,7 @@ pub use feeds::{FeedConfig, FeedLock, FeedState, PollRecord};
 pub use live::{FeedSource, LiveEvent, LiveFeed, LiveItem, LiveSubscription, LIVE_BUFFER};
 pub use notify::EVENTS_CHANNEL;
 pub use rebuild::RebuildReport;
+pub use relay::{RelayLag, RelayLock};
 pub use replication::{Replayed, WalPosition};
 pub use reports::{
     Citation, Clue, KeptReport, ReportArrivals, ReportFilter, ReportListKey, ReportStatus,
