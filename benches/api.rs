@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if only != "appends" {
         let snapshot = json!({ "query": SNAPSHOT_QUERY });
-        let reads = reads_per_second(&client, &api, &snapshot, 32, duration).await?;
+        let reads = common::reads_per_second(&client, &api, &snapshot, 32, duration).await?;
         print_reads(&reads);
         for words in SEARCHES {
             let tsquery = storyline::domain::search::search_query(words)?
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
                 "{{ stories(first: 10, search: \"{words}\") {{ totalCount nodes {{ slug version }} }} }}"
             );
             let body = json!({ "query": query });
-            let reads = reads_per_second(&client, &api, &body, 32, duration).await?;
+            let reads = common::reads_per_second(&client, &api, &body, 32, duration).await?;
             let raw =
                 common::pgbench_tps(&url, "prepared", 32, &raw_search(tsquery.as_str()), seconds)?;
             print_search(words, &reads, raw);
@@ -110,7 +110,7 @@ fn raw_search(tsquery: &str) -> String {
     )
 }
 
-fn print_search(words: &str, reads: &Reads, raw: f64) {
+fn print_search(words: &str, reads: &common::Reads, raw: f64) {
     println!(
         "stories(search: {words:?}), 32 connections: {:>8.0} req/s, p50 {:.1} ms, p99 {:.1} ms, \
          {} errors; pgbench, same statements: {raw:>8.0}/s; ratio {:.2}",
@@ -132,7 +132,7 @@ fn print_appends(appends: f64, raw: f64) {
     );
 }
 
-fn print_reads(reads: &Reads) {
+fn print_reads(reads: &common::Reads) {
     println!(
         "snapshot query, 32 connections: {:>8.0} req/s (target ≥ 3,000: {}), p50 {:.1} ms, \
          p99 {:.1} ms (target ≤ 20 ms: {}), {} errors",
@@ -223,64 +223,4 @@ async fn report_developments_per_second(
         total += task.await??;
     }
     Ok(total as f64 / started.elapsed().as_secs_f64())
-}
-
-struct Reads {
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: usize,
-}
-
-async fn reads_per_second(
-    client: &reqwest::Client,
-    api: &Arc<String>,
-    body: &serde_json::Value,
-    connections: usize,
-    duration: Duration,
-) -> anyhow::Result<Reads> {
-    let body = Arc::new(body.clone());
-    // Warm up: connections open, statements prepared.
-    for _ in 0..50 {
-        common::post_graphql(client, api, None, &body).await?;
-    }
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
-            let (client, api, body) = (client.clone(), api.clone(), body.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0usize;
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    match common::post_graphql(&client, &api, None, &body).await {
-                        Ok(_) => latencies.push(sent.elapsed()),
-                        Err(_) => errors += 1,
-                    }
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (mine, failed) = task.await?;
-        latencies.extend(mine);
-        errors += failed;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q) as usize)
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1_000.0)
-    };
-    Ok(Reads {
-        per_second: latencies.len() as f64 / elapsed,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        errors,
-    })
 }

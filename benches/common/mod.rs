@@ -152,9 +152,20 @@ pub async fn start_server(
     database_url: &str,
     listen: &str,
 ) -> anyhow::Result<Server> {
+    start_server_with(binary, database_url, listen, &[]).await
+}
+
+/// [`start_server`] with more `serve` arguments.
+pub async fn start_server_with(
+    binary: &str,
+    database_url: &str,
+    listen: &str,
+    arguments: &[&str],
+) -> anyhow::Result<Server> {
     let server = Server(
         Command::new(binary)
             .args(["serve", "--listen", listen])
+            .args(arguments)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
@@ -205,4 +216,67 @@ pub async fn post_graphql(
         anyhow::bail!("GraphQL errors: {errors}");
     }
     Ok(response)
+}
+
+/// What a read load measured.
+pub struct Reads {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: usize,
+}
+
+/// `connections` clients posting `body` for `duration`, after a warm-up:
+/// answers a second and their latency.
+pub async fn reads_per_second(
+    client: &reqwest::Client,
+    api: &std::sync::Arc<String>,
+    body: &serde_json::Value,
+    connections: usize,
+    duration: std::time::Duration,
+) -> anyhow::Result<Reads> {
+    let body = std::sync::Arc::new(body.clone());
+    // Warm up: connections open, statements prepared.
+    for _ in 0..50 {
+        post_graphql(client, api, None, &body).await?;
+    }
+    let started = std::time::Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, api, body) = (client.clone(), api.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0usize;
+                while std::time::Instant::now() < deadline {
+                    let sent = std::time::Instant::now();
+                    match post_graphql(&client, &api, None, &body).await {
+                        Ok(_) => latencies.push(sent.elapsed()),
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (mine, failed) = task.await?;
+        latencies.extend(mine);
+        errors += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1_000.0)
+    };
+    Ok(Reads {
+        per_second: latencies.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        errors,
+    })
 }
