@@ -15,7 +15,7 @@ const STATE_FIELDS = `title summary status version at knownAt
     quotes { speaker speakerRole text }
     figures { metric value qualifier unit place claimedBy low high }
     stances { actor target position }
-    sources { name url publishedAt kind }
+    sources { name url publishedAt kind reportId report { id title } spans { text } }
     tags
     verificationHistory { status note version recordedAt } }
   retracted { id headline reason retractedInVersion }
@@ -209,7 +209,11 @@ function renderTimeline(state) {
     d.sources.length ? h('p', { class: 'sources' }, 'Sources: ', d.sources.map((s, i) => [
       i ? '; ' : '',
       desk.isWebUrl(s.url) ? h('a', { href: s.url, rel: 'noopener noreferrer' }, s.name) : s.name,
-      s.kind ? ` (${s.kind.toLowerCase().replace('_', ' ')})` : ''])) : null,
+      s.kind ? ` (${s.kind.toLowerCase().replace('_', ' ')})` : '',
+      // A cited report (with a token): a link to its review, and the passages.
+      s.report ? [' — ', h('a', { href: `/reports/${s.report.id}`, class: 'cited-report' }, s.report.title || 'the report')] : ''])) : null,
+    d.sources.flatMap((s) => (s.report ? s.spans : []))
+      .map((span) => h('blockquote', { class: 'source-passage' }, span.text)),
     d.verificationHistory.length ? h('details', { class: 'verdicts' }, h('summary', {}, 'Verdicts'),
       h('ul', {}, d.verificationHistory.map((v) => h('li', {}, verdictBadge(v.status), ` version ${v.version}, ${desk.when(v.recordedAt)}`, v.note ? ` — ${v.note}` : '')))) : null,
     h('p', { class: 'detail' }, `Reported in version ${d.reportedInVersion}, ${desk.when(d.reportedAt)}`))));

@@ -63,6 +63,10 @@ async fn pages_and_assets_are_served_from_the_binary(
         ("/stories/kabul-airport-2021", "text/html"),
         ("/graphiql", "text/html"),
         ("/feeds", "text/html"),
+        ("/reports", "text/html"),
+        ("/reports/0192f0c4-1111-7000-8000-000000000002", "text/html"),
+        ("/desk/reports.js", "text/javascript"),
+        ("/desk/review.js", "text/javascript"),
         ("/desk/feeds.js", "text/javascript"),
         ("/desk/desk.css", "text/css"),
         ("/desk/story.js", "text/javascript"),
@@ -394,4 +398,26 @@ async fn hostile_urls_stored_by_hand_never_become_links_on_the_desk(
     args.extend((0..HOSTILE_URLS.len()).map(|n| format!("Hostile source {n}")));
     let report = common::run_node("desk-urls.mjs", args).await;
     assert!(report.contains("desk-urls: ok"), "{report}");
+}
+
+#[sqlx::test]
+async fn an_editor_reviews_a_report_and_adds_its_drafts_in_chromium(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let server = demo_server(pool, connect).await;
+    let writer = server.token("desk").await;
+    let shots = concat!(env!("CARGO_MANIFEST_DIR"), "/target/desk-screenshots");
+    let report = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reports/kabul-airport-2021-07-13.json"
+    );
+    let args = vec![
+        server.url.clone(),
+        writer,
+        report.to_owned(),
+        shots.to_owned(),
+    ];
+    let output = common::run_node("desk-reports.mjs", args).await;
+    assert!(output.contains("desk-reports: ok"), "{output}");
 }

@@ -1,5 +1,6 @@
 //! The web desk: the story list at `/`, a story at `/stories/{slug}`,
-//! the feeds followed at `/feeds`, GraphiQL at `/graphiql`, and a story's exports. The pages are static
+//! the reports' inbox at `/reports` and a report's review at
+//! `/reports/{id}`, the feeds followed at `/feeds`, GraphiQL at `/graphiql`, and a story's exports. The pages are static
 //! shells embedded at build time (`desk/` beside `src/`); their scripts
 //! read through the same GraphQL API anyone can use. The exports are served
 //! here from the same store and fold, under the same access rule.
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { assets::page("index.html") }))
         .route("/graphiql", get(|| async { assets::page("graphiql.html") }))
         .route("/feeds", get(|| async { assets::page("feeds.html") }))
+        .route("/reports", get(|| async { assets::page("reports.html") }))
+        .route("/reports/{id}", get(|| async { assets::page("review.html") }))
         .route("/desk/{*file}", get(asset))
         .route(
             "/stories/{slug}",
