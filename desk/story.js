@@ -227,6 +227,7 @@ function renderTimeline(state) {
 }
 
 function renderFigures(state) {
+  chart.render(document.getElementById('figures-chart'), state);
   const figures = document.getElementById('figures');
   figures.replaceChildren(...state.figureClaims.map((group) => h('div', { class: `figure-group${group.disputed ? ' disputed' : ''}` },
     h('h3', {}, group.metric, group.place ? ` · ${group.place}` : '', ' ', group.disputed ? h('span', { class: 'badge disputed' }, 'disputed') : null),

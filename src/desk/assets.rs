@@ -20,6 +20,7 @@ pub const FILES: &[(&str, &[u8])] = embedded![
     "desk.js",
     "list.js",
     "story.js",
+    "chart.js",
     "feeds.html",
     "feeds.js",
     "reports.html",

@@ -111,6 +111,10 @@ try {
   check((await page.textContent('#figures')).includes('Afghan Foreign Ministry'), 'figures show their claimants');
   check((await page.textContent('#timeline')).includes('attributes the tolls'), 'a correction shows its reason');
   check((await page.textContent('#cut-banner')).startsWith('Live'), 'the page says it is live');
+  check(await page.locator('#figures-chart svg').count() > 0, 'the figures are charted');
+  const livePoints = await page.locator('#figures-chart circle.claim-point').count();
+  check(livePoints > 0, 'the chart has a point for each claim');
+  await page.locator('#figures-chart').screenshot({ path: `${shots}/desk-chart.png` });
   check(await page.isHidden('#write'), 'no token, no write controls');
   await page.screenshot({ path: `${shots}/desk-story.png`, fullPage: true });
 
@@ -120,6 +124,7 @@ try {
   await settled();
   await expectTimeline(await idsAt(july10), 'a replay URL shows exactly the developments of its cut');
   check((await page.textContent('#cut-banner')).includes('past cut'), 'the page says it shows a past cut');
+  check(await page.locator('#figures-chart circle.claim-point').count() < livePoints, 'the chart follows the cut: fewer points on 10 July');
   await page.screenshot({ path: `${shots}/desk-story-10-july.png` });
 
   // The time controls change the URL and the page.
