@@ -197,7 +197,7 @@ function figureText(f) {
 
 function renderTimeline(state) {
   const timeline = document.getElementById('timeline');
-  timeline.replaceChildren(...state.developments.map((d) => h('li', { class: d.verification === 'FALSE' ? 'false' : null, 'data-development': d.id },
+  timeline.replaceChildren(...state.developments.map((d) => h('li', { class: d.verification === 'FALSE' ? 'false' : null, 'data-development': d.id, id: `development-${d.id}` },
     h('div', { class: 'when' }, desk.when(d.occurredAt, d.precision), ' ', verdictBadge(d.verification)),
     h('h3', {}, d.headline),
     d.summary ? h('p', {}, d.summary) : null,
@@ -228,6 +228,7 @@ function renderTimeline(state) {
 
 function renderFigures(state) {
   chart.render(document.getElementById('figures-chart'), state);
+  storyMap.render(document.getElementById('map'), state);
   const figures = document.getElementById('figures');
   figures.replaceChildren(...state.figureClaims.map((group) => h('div', { class: `figure-group${group.disputed ? ' disputed' : ''}` },
     h('h3', {}, group.metric, group.place ? ` · ${group.place}` : '', ' ', group.disputed ? h('span', { class: 'badge disputed' }, 'disputed') : null),

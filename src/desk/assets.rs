@@ -29,6 +29,9 @@ pub const FILES: &[(&str, &[u8])] = embedded![
     "review.js",
     "graphiql.js",
     "vendor/graphql-ws.min.js",
+    "vendor/topojson-client.min.js",
+    "vendor/world-atlas/land-110m.json",
+    "map.js",
     "vendor/graphiql/graphiql.min.css",
     "vendor/graphiql/graphiql.min.js",
     "vendor/graphiql/react.production.min.js",
@@ -40,6 +43,7 @@ fn content_type(path: &str) -> &'static str {
         Some("html") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
         _ => "application/octet-stream",
     }
 }

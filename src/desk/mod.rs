@@ -29,8 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/graphiql", get(|| async { assets::page("graphiql.html") }))
         .route("/feeds", get(|| async { assets::page("feeds.html") }))
         .route("/reports", get(|| async { assets::page("reports.html") }))
-        .route("/reports/{id}", get(|| async { assets::page("review.html") }))
+        .route(
+            "/reports/{id}",
+            get(|| async { assets::page("review.html") }),
+        )
         .route("/desk/{*file}", get(asset))
+        .route("/places", get(places))
         .route(
             "/stories/{slug}",
             get(|| async { assets::page("story.html") }),
@@ -40,6 +44,35 @@ pub fn routes() -> Router<AppState> {
 
 async fn asset(Path(file): Path<String>) -> Response {
     assets::file(&file)
+}
+
+/// Names looked up at once by `/places`.
+const MAX_PLACE_NAMES: usize = 200;
+
+/// Where places are, as the reports' gazetteer knows them, for the map of
+/// developments whose location has no coordinates:
+/// `/places?name=Kabul&name=Qatar` answers `[{"name", "latitude",
+/// "longitude"}]`, null coordinates for a name it does not know. Public:
+/// the gazetteer is public data.
+async fn places(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    let names: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "name")
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|name| !name.is_empty() && name.chars().count() <= 300)
+        .take(MAX_PLACE_NAMES)
+        .collect();
+    let found: Vec<serde_json::Value> = names
+        .iter()
+        .map(|name| {
+            let location = crate::domain::extract::dateline_location(name);
+            serde_json::json!({
+                "name": name,
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+            })
+        })
+        .collect();
+    axum::Json(found).into_response()
 }
 
 /// A cut as the URL gives it: `?at=…&knownAt=…` (RFC 3339).

@@ -115,6 +115,13 @@ try {
   const livePoints = await page.locator('#figures-chart circle.claim-point').count();
   check(livePoints > 0, 'the chart has a point for each claim');
   await page.locator('#figures-chart').screenshot({ path: `${shots}/desk-chart.png` });
+  await page.waitForSelector('#map svg [data-development-id]');
+  const mapped = await page.$$eval('#map [data-development-id]', (ps) => ps.map((p) => p.dataset.developmentId));
+  const located = (await gql('query($s: String!) { story(slug: $s) { snapshot { developments { id location { name } } } } }', { s: SLUG }))
+    .story.snapshot.developments.filter((d) => d.location).length;
+  check(mapped.length >= 2 && mapped.length <= located, `the map places the developments with a place (${mapped.length} of ${located})`);
+  check(await page.$eval(`#map [data-development-id="${mapped[0]}"]`, (a) => a.getAttribute('href')) === `#development-${mapped[0]}`, 'a point links to its timeline entry');
+  await page.locator('#map').screenshot({ path: `${shots}/desk-map.png` });
   check(await page.isHidden('#write'), 'no token, no write controls');
   await page.screenshot({ path: `${shots}/desk-story.png`, fullPage: true });
 
@@ -125,6 +132,8 @@ try {
   await expectTimeline(await idsAt(july10), 'a replay URL shows exactly the developments of its cut');
   check((await page.textContent('#cut-banner')).includes('past cut'), 'the page says it shows a past cut');
   check(await page.locator('#figures-chart circle.claim-point').count() < livePoints, 'the chart follows the cut: fewer points on 10 July');
+  await page.waitForFunction(() => document.querySelector('#map svg, #map p'));
+  check(await page.locator('#map [data-development-id]').count() < mapped.length, 'the map follows the cut: fewer points on 10 July');
   await page.screenshot({ path: `${shots}/desk-story-10-july.png` });
 
   // The time controls change the URL and the page.

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::model::{ActorKind, ActorRef, FigureInput, Location, QuoteInput, TimePrecision};
 pub use drafts::Draft;
+pub use places::dateline_location;
 pub use text::{normal_form, CodePoints, Span};
 
 use speakers::{People, Speaker, SpeakerKind};
