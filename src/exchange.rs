@@ -122,19 +122,11 @@ async fn check_kept_times(store: &Store, input: &mut impl BufRead) -> Result<(),
     let now = Utc::now();
     let mut stories: HashMap<String, KeptStory> = HashMap::new();
     let mut unchecked: Vec<(u64, String, Uuid, DateTime<Utc>)> = Vec::new();
-    let mut line_number = 0u64;
-    for line in input.lines() {
-        line_number += 1;
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(record) = RecordLine::parse(&line) {
-            record.map_err(|e| bad_line(line_number, e))?;
-            continue;
-        }
-        let imported =
-            parse_import_line(&line).map_err(|e: ImportLineError| bad_line(line_number, e))?;
+    for line in parsed_lines(input) {
+        let (line_number, imported) = match line? {
+            (_, ImportLine::Record(_)) => continue,
+            (number, ImportLine::Event(imported)) => (number, *imported),
+        };
         let Some(recorded_at) = imported.recorded_at else {
             return Err(bad_line(
                 line_number,
@@ -225,25 +217,20 @@ async fn import_lines(
     let mut report = ImportReport::default();
     let mut stories: HashMap<String, StoryCursor> = HashMap::new();
     let mut pending: Option<PendingBatch> = None;
-    let mut line_number = 0u64;
-    for line in input.lines() {
-        line_number += 1;
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(record) = RecordLine::parse(&line) {
-            let record = record.map_err(|e| bad_line(line_number, e))?;
-            if let Some(batch) = pending.take() {
-                write_batch(store, &mut stories, batch, recorded, &mut report).await?;
+    for line in parsed_lines(input) {
+        let (line_number, line) = line?;
+        let imported = match line {
+            ImportLine::Event(imported) => *imported,
+            ImportLine::Record(record) => {
+                if let Some(batch) = pending.take() {
+                    write_batch(store, &mut stories, batch, recorded, &mut report).await?;
+                }
+                import_record(store, record, &mut report)
+                    .await
+                    .map_err(|e| bad_line(line_number, e))?;
+                continue;
             }
-            import_record(store, record, &mut report)
-                .await
-                .map_err(|e| bad_line(line_number, e))?;
-            continue;
-        }
-        let imported =
-            parse_import_line(&line).map_err(|e: ImportLineError| bad_line(line_number, e))?;
+        };
         let same_story = pending
             .as_ref()
             .is_some_and(|b| b.slug == imported.slug && b.events.len() < BATCH_SIZE);
@@ -269,6 +256,33 @@ async fn import_lines(
     store.flush_notifications().await;
     report.stories = stories.len() as u64;
     Ok(report)
+}
+
+/// What one line of an import holds.
+enum ImportLine {
+    Record(RecordLine),
+    Event(Box<ImportedEvent>),
+}
+
+/// The lines of `input` that hold something, each with its number (from
+/// 1) and parsed; a line that does not parse is an error at its number.
+fn parsed_lines(
+    input: impl BufRead,
+) -> impl Iterator<Item = Result<(u64, ImportLine), ExchangeError>> {
+    input
+        .lines()
+        .zip(1u64..)
+        .filter(|(line, _)| line.as_ref().map_or(true, |l| !l.trim().is_empty()))
+        .map(|(line, number)| {
+            let line = line?;
+            let parsed = match RecordLine::parse(&line) {
+                Some(record) => record.map(ImportLine::Record),
+                None => parse_import_line(&line).map(|e| ImportLine::Event(Box::new(e))),
+            };
+            parsed
+                .map(|parsed| (number, parsed))
+                .map_err(|e: ImportLineError| bad_line(number, e))
+        })
 }
 
 /// Keeps an exported report or dismissal as it was.
