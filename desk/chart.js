@@ -6,22 +6,12 @@
 'use strict';
 
 const chart = (() => {
-  const SVG = 'http://www.w3.org/2000/svg';
   const WIDTH = 420;
   const HEIGHT = 110;
   const MARGIN = { top: 10, right: 12, bottom: 22, left: 52 };
   const COLOURS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457'];
 
-  function svg(tag, attributes = {}, ...children) {
-    const element = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value !== null && value !== undefined) element.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child !== null && child !== undefined) element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
+  const { svg } = desk;
 
   /** The figures of the timeline by (metric, place), then by claimant. */
   function series(state) {

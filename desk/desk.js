@@ -52,6 +52,18 @@ const desk = {
     return errors.length ? (errors[0].extensions || {}).code || 'ERROR' : null;
   },
 
+  /** Builds an SVG element as `h` builds an HTML one. */
+  svg(tag, attributes = {}, ...children) {
+    const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value !== null && value !== undefined) element.setAttribute(name, String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child !== null && child !== undefined) element.append(child instanceof Node ? child : String(child));
+    }
+    return element;
+  },
+
   /** Builds an element: h('p', {class: 'x'}, 'text', child, ...). */
   h(tag, attributes = {}, ...children) {
     const element = document.createElement(tag);

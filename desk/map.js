@@ -8,23 +8,13 @@
 'use strict';
 
 const storyMap = (() => {
-  const SVG = 'http://www.w3.org/2000/svg';
   // Equirectangular: x from longitude, y from latitude, 2 units a degree.
   const SCALE = 2;
   const project = (lon, lat) => [(lon + 180) * SCALE, (90 - lat) * SCALE];
   let land = null;
   const gazetteer = new Map();
 
-  function svg(tag, attributes = {}, ...children) {
-    const element = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value !== null && value !== undefined) element.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child !== null && child !== undefined) element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
+  const { svg } = desk;
 
   /** The land as one SVG path, read once. */
   async function landPath() {
