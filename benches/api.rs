@@ -27,7 +27,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -42,9 +42,6 @@ const SNAPSHOT_QUERY: &str = "{ story(slug: \"kabul-airport-2021\") { version sn
     actors { name kind mentions firstSeenAt lastSeenAt }
     figures { metric value qualifier place developmentId }
     quotes { speaker text developmentId } } } }";
-
-const REPORT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
-    reportDevelopment(storyId: $story, input: $input) { story { version } } }";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -69,7 +66,8 @@ async fn main() -> anyhow::Result<()> {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     if only != "reads" {
         let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
-        let appends = report_developments_per_second(&client, &api, &token, 8, duration).await?;
+        let appends =
+            common::report_developments_per_second(&client, &api, &token, 8, duration).await?;
         print_appends(appends, raw);
     }
     if only != "appends" {
@@ -151,76 +149,4 @@ fn verdict(met: bool) -> &'static str {
     } else {
         "NOT MET"
     }
-}
-
-/// A POST of a body serialized once, answered without errors: the load
-/// generator's own work kept as small as pgbench's, so that the two cores
-/// go to the server and Postgres.
-async fn post_prepared(
-    client: &reqwest::Client,
-    api: &str,
-    token: &str,
-    body: &bytes::Bytes,
-) -> anyhow::Result<()> {
-    let response = client
-        .post(api)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.clone())
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    if response.starts_with(b"{\"errors\"") || memchr_errors(&response) {
-        anyhow::bail!("GraphQL errors: {}", String::from_utf8_lossy(&response));
-    }
-    Ok(())
-}
-
-/// Whether a response carries an `errors` entry.
-fn memchr_errors(response: &[u8]) -> bool {
-    response.windows(9).any(|w| w == b"\"errors\":")
-}
-
-async fn report_developments_per_second(
-    client: &reqwest::Client,
-    api: &Arc<String>,
-    token: &str,
-    clients: usize,
-    duration: Duration,
-) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks: Vec<_> = (0..clients)
-        .map(|i| {
-            let (client, api, token) = (client.clone(), api.clone(), token.to_owned());
-            tokio::spawn(async move {
-                let opened = common::post_graphql(&client, &api, Some(&token), &json!({
-                    "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
-                    "variables": {"input": {"slug": format!("bench-{i}-{}", uuid::Uuid::now_v7().simple()),
-                                            "title": "Bench story"}}
-                }))
-                .await?;
-                let story = opened["data"]["openStory"]["story"]["id"].clone();
-                let mut input = common::payload();
-                if let Some(fields) = input.as_object_mut() {
-                    fields.remove("schemaVersion");
-                    fields.remove("developmentId");
-                }
-                let body = json!({"query": REPORT, "variables": {"story": story, "input": input}});
-                let body = bytes::Bytes::from(body.to_string());
-                let mut appended = 0usize;
-                while Instant::now() < deadline {
-                    post_prepared(&client, &api, &token, &body).await?;
-                    appended += 1;
-                }
-                anyhow::Ok(appended)
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for task in tasks {
-        total += task.await??;
-    }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
 }

@@ -36,9 +36,6 @@ const SNAPSHOT: &str = "{ story(slug: \"kabul-airport-2021\") { version snapshot
     title developments { id headline occurredAt actors { name } figures { metric value } }
     actors { name mentions } quotes { speaker text } } } }";
 
-const REPORT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
-    reportDevelopment(storyId: $story, input: $input) { story { version } } }";
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let seconds: u64 = common::env_number("BENCH_SECONDS", 10);
@@ -107,7 +104,12 @@ async fn main() -> anyhow::Result<()> {
     let nats = async_nats::connect(NATS).await?;
     let jetstream = async_nats::jetstream::new(nats);
 
-    let load = tokio::spawn(append_load(client.clone(), api.clone(), token, duration));
+    let load = {
+        let (client, api) = (client.clone(), api.clone());
+        tokio::spawn(async move {
+            common::report_developments_per_second(&client, &api, &token, 8, duration).await
+        })
+    };
     let mut replay_lags = Vec::new();
     let mut relay_lags = Vec::new();
     let deadline = Instant::now() + duration;
@@ -158,47 +160,6 @@ async fn main() -> anyhow::Result<()> {
     );
     store.close().await;
     Ok(())
-}
-
-/// 8 clients reporting developments for `duration`: appends a second.
-async fn append_load(
-    client: reqwest::Client,
-    api: Arc<String>,
-    token: String,
-    duration: Duration,
-) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let (client, api, token) = (client.clone(), api.clone(), token.clone());
-            tokio::spawn(async move {
-                let opened = common::post_graphql(&client, &api, Some(&token), &json!({
-                    "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
-                    "variables": {"input": {"slug": format!("bench-{i}-{}", uuid::Uuid::now_v7().simple()),
-                                            "title": "Bench story"}}
-                }))
-                .await?;
-                let story = opened["data"]["openStory"]["story"]["id"].clone();
-                let mut input = common::payload();
-                if let Some(fields) = input.as_object_mut() {
-                    fields.remove("schemaVersion");
-                    fields.remove("developmentId");
-                }
-                let body = json!({"query": REPORT, "variables": {"story": story, "input": input}});
-                let mut appended = 0usize;
-                while started.elapsed() < duration {
-                    common::post_graphql(&client, &api, Some(&token), &body).await?;
-                    appended += 1;
-                }
-                anyhow::Ok(appended)
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for task in tasks {
-        total += task.await??;
-    }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
 async fn events_stored(store: &Store) -> anyhow::Result<u64> {

@@ -280,3 +280,81 @@ pub async fn reads_per_second(
         errors,
     })
 }
+
+/// The append the API benches load the server with.
+pub const REPORT_DEVELOPMENT: &str = "mutation($story: UUID!, $input: DevelopmentInput!) {
+    reportDevelopment(storyId: $story, input: $input) { story { version } } }";
+
+/// A POST of a body serialized once, answered without errors: the load
+/// generator's own work kept as small as pgbench's, so that the two cores
+/// go to the server and Postgres.
+pub async fn post_prepared(
+    client: &reqwest::Client,
+    api: &str,
+    token: &str,
+    body: &bytes::Bytes,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(api)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    if response.starts_with(b"{\"errors\"") || memchr_errors(&response) {
+        anyhow::bail!("GraphQL errors: {}", String::from_utf8_lossy(&response));
+    }
+    Ok(())
+}
+
+/// Whether a response carries an `errors` entry.
+fn memchr_errors(response: &[u8]) -> bool {
+    response.windows(9).any(|w| w == b"\"errors\":")
+}
+
+/// `clients` clients, each on a story of its own, reporting developments
+/// through `api` for `duration`: developments a second.
+pub async fn report_developments_per_second(
+    client: &reqwest::Client,
+    api: &std::sync::Arc<String>,
+    token: &str,
+    clients: usize,
+    duration: std::time::Duration,
+) -> anyhow::Result<f64> {
+    let started = std::time::Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|i| {
+            let (client, api, token) = (client.clone(), api.clone(), token.to_owned());
+            tokio::spawn(async move {
+                let opened = post_graphql(&client, &api, Some(&token), &json!({
+                    "query": "mutation($input: OpenStoryInput!) { openStory(input: $input) { story { id } } }",
+                    "variables": {"input": {"slug": format!("bench-{i}-{}", uuid::Uuid::now_v7().simple()),
+                                            "title": "Bench story"}}
+                }))
+                .await?;
+                let story = opened["data"]["openStory"]["story"]["id"].clone();
+                let mut input = payload();
+                if let Some(fields) = input.as_object_mut() {
+                    fields.remove("schemaVersion");
+                    fields.remove("developmentId");
+                }
+                let body = json!({"query": REPORT_DEVELOPMENT, "variables": {"story": story, "input": input}});
+                let body = bytes::Bytes::from(body.to_string());
+                let mut appended = 0usize;
+                while std::time::Instant::now() < deadline {
+                    post_prepared(&client, &api, &token, &body).await?;
+                    appended += 1;
+                }
+                anyhow::Ok(appended)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
