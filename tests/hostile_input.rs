@@ -564,15 +564,7 @@ async fn made_up_root_fields_never_become_metric_labels(
         let refused = server.query(&format!("{{ {name} }}"), json!({})).await;
         assert_eq!(error_code(&refused), "GRAPHQL_VALIDATION_FAILED");
     }
-    let metrics = server
-        .client()
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(!metrics.contains("madeUp"), "a made-up name is a label");
     assert!(
         metrics.len() < 64 * 1024,
@@ -893,6 +885,12 @@ async fn aliased_snapshots_past_16_mib_get_one_error_instead_of_a_giant_body(
     assert_eq!(answer["payload"]["data"], Value::Null);
 }
 
+/// A query on the probe story selecting `count` aliased fields.
+fn aliased_on_probe(count: usize, field: impl Fn(usize) -> String) -> String {
+    let fields: Vec<String> = (0..count).map(field).collect();
+    format!("{{ story(slug: \"probe\") {{ {} }} }}", fields.join(" "))
+}
+
 #[sqlx::test]
 async fn aliases_of_replays_comparisons_and_counts_cost_what_they_do(
     pool: PgPoolOptions,
@@ -903,54 +901,33 @@ async fn aliases_of_replays_comparisons_and_counts_cost_what_they_do(
     open_story(&server, &token).await;
 
     // 490 comparisons of a story: refused before any runs.
-    let changes: String = (0..490)
-        .map(|n| {
-            format!(
-                "c{n}: changes(from: \"2021-01-01T00:00:00Z\", to: \"2021-12-{:02}T00:00:00Z\") \
-                 {{ added {{ headline }} }} ",
-                n % 28 + 1
-            )
-        })
-        .collect();
-    let answer = server
-        .query(
-            &format!("{{ story(slug: \"probe\") {{ {changes} }} }}"),
-            json!({}),
+    let changes = aliased_on_probe(490, |n| {
+        format!(
+            "c{n}: changes(from: \"2021-01-01T00:00:00Z\", to: \"2021-12-{:02}T00:00:00Z\") \
+             {{ added {{ headline }} }}",
+            n % 28 + 1
         )
-        .await;
+    });
+    let answer = server.query(&changes, json!({})).await;
     assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED", "{answer}");
-    let replays: String = (0..60)
-        .map(|n| {
-            format!(
-                "r{n}: stateAt(at: \"2021-07-{:02}T00:00:00Z\") {{ title }} ",
-                n % 28 + 1
-            )
-        })
-        .collect();
-    let answer = server
-        .query(
-            &format!("{{ story(slug: \"probe\") {{ {replays} }} }}"),
-            json!({}),
+    let replays = aliased_on_probe(60, |n| {
+        format!(
+            "r{n}: stateAt(at: \"2021-07-{:02}T00:00:00Z\") {{ title }}",
+            n % 28 + 1
         )
-        .await;
+    });
+    let answer = server.query(&replays, json!({})).await;
     assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED", "{answer}");
 
     // 490 counts, each of a page of one: within the complexity limit, so
     // the budget refuses them as they run.
-    let counts: String = (0..490)
-        .map(|n| {
-            format!(
-                "h{n}: history(first: 1, occurredFrom: \"2021-01-{:02}T00:00:00Z\") {{ totalCount }} ",
-                n % 28 + 1
-            )
-        })
-        .collect();
-    let answer = server
-        .query(
-            &format!("{{ story(slug: \"probe\") {{ {counts} }} }}"),
-            json!({}),
+    let counts = aliased_on_probe(490, |n| {
+        format!(
+            "h{n}: history(first: 1, occurredFrom: \"2021-01-{:02}T00:00:00Z\") {{ totalCount }}",
+            n % 28 + 1
         )
-        .await;
+    });
+    let answer = server.query(&counts, json!({})).await;
     assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{answer}");
     assert_eq!(answer["data"], Value::Null, "{answer}");
 

@@ -107,16 +107,10 @@ async fn readiness(server: &common::TestServer) -> Value {
 }
 
 async fn metric(server: &common::TestServer, name: &str) -> f64 {
-    let text = server
-        .client()
-        .get(format!("{}/metrics", server.url))
-        .send()
+    server
+        .metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .filter(|line| line.starts_with(name))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()

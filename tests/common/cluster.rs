@@ -16,22 +16,13 @@ pub struct PrivateCluster {
 
 impl PrivateCluster {
     pub fn start() -> PrivateCluster {
-        let dir = std::env::temp_dir().join(format!("storyline-cluster-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
-        run(Command::new("chown").arg("postgres").arg(&dir));
+        let dir = postgres_folder("cluster");
         let port = free_port();
         let data = dir.join("data");
         run(as_postgres(&format!("{PG_BIN}/initdb"))
             .args(["-A", "trust", "-U", "postgres", "-D"])
             .arg(&data));
-        run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .arg("-o")
-            .arg(server_options(port, &dir))
-            .args(["-w", "start"]));
+        start_server(&dir, port);
         PrivateCluster { dir, port }
     }
 
@@ -72,9 +63,7 @@ impl PrivateCluster {
     /// free port, with `settings` (such as `recovery_min_apply_delay =
     /// '300ms'`) added to its configuration.
     pub fn standby_of(primary: &PrivateCluster, settings: &[&str]) -> PrivateCluster {
-        let dir = std::env::temp_dir().join(format!("storyline-standby-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
-        run(Command::new("chown").arg("postgres").arg(&dir));
+        let dir = postgres_folder("standby");
         let data = dir.join("data");
         run(as_postgres(&format!("{PG_BIN}/pg_basebackup"))
             // A fast checkpoint: the default spreads it over minutes.
@@ -103,14 +92,7 @@ impl PrivateCluster {
             std::fs::write(&conf, text).unwrap();
         }
         let port = free_port();
-        run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .arg("-o")
-            .arg(server_options(port, &dir))
-            .args(["-w", "start"]));
+        start_server(&dir, port);
         PrivateCluster { dir, port }
     }
 }
@@ -120,6 +102,27 @@ impl Drop for PrivateCluster {
         let _ = self.pg_ctl(&["-m", "immediate", "-w", "stop"]).status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A new temporary folder that the `postgres` user owns.
+fn postgres_folder(kind: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("storyline-{kind}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    run(Command::new("chown").arg("postgres").arg(&dir));
+    dir
+}
+
+/// Starts the server of the cluster in `dir` (its data in `dir/data`) on
+/// `port`, and waits until it accepts connections.
+fn start_server(dir: &std::path::Path, port: u16) {
+    run(as_postgres(&format!("{PG_BIN}/pg_ctl"))
+        .arg("-D")
+        .arg(dir.join("data"))
+        .arg("-l")
+        .arg(dir.join("log"))
+        .arg("-o")
+        .arg(server_options(port, dir))
+        .args(["-w", "start"]));
 }
 
 fn as_postgres(program: &str) -> Command {

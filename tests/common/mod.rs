@@ -183,6 +183,18 @@ impl TestServer {
             .expect("token created")
     }
 
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .expect("a text")
+    }
+
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }

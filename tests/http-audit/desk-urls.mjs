@@ -26,7 +26,9 @@ try {
   const links = async () => page.$$eval('a[href]', (anchors) =>
     anchors.map((a) => {
       let protocol;
-      try { protocol = new URL(a.href).protocol; } catch { protocol = 'unparsable:'; }
+      // An SVG <a>'s href is no string: resolve the attribute as the
+      // browser would.
+      try { protocol = new URL(a.getAttribute('href'), document.baseURI).protocol; } catch { protocol = 'unparsable:'; }
       return { text: a.textContent, raw: a.getAttribute('href'), protocol };
     }));
   const textOf = async () => page.evaluate(() => document.body.innerText);
