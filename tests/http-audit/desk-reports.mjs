@@ -64,32 +64,38 @@ try {
   const ofKind = (kind) => marks.filter((m) => m.kind === kind);
   for (const kind of ['DATE', 'QUOTE', 'FIGURE', 'PLACE']) check(ofKind(kind).length > 0, `${kind} mentions are highlighted`);
   check(ofKind('DATE').some((m) => m.title.includes('13 July 2021, DAY')), `“Tuesday (July 13)” resolves to 13 July 2021: ${ofKind('DATE').map((m) => m.title)}`);
-  check(ofKind('FIGURE').some((m) => / ≥ | > /.test(m.title) || /\d/.test(m.title)), 'figures resolve to a metric and value');
+  check(ofKind('FIGURE').some((m) => /killed (> |≥ )?\d/.test(m.title)), `a toll resolves to killed and its number: ${ofKind('FIGURE').map((m) => m.title)}`);
   check(ofKind('QUOTE').some((m) => m.title.startsWith('Quote by')), 'quotes name their speaker');
   await page.focus('#report-text mark[data-kind="DATE"]');
   check((await page.textContent('#mention-detail')).includes('→'), 'focusing a mention shows what it resolved to');
   await page.screenshot({ path: `${shots}/desk-review.png`, fullPage: false });
 
-  // The first draft: headline edited, a figure removed, into the Kabul story.
-  const first = '.draft[data-draft="0"]';
+  // A draft with figures: headline edited, a figure removed, into the
+  // Kabul story.
+  const withFigures = await page.$$eval('.draft', (ds) => ds.filter((d) => d.querySelector('.figure-row')).map((d) => d.dataset.draft));
+  check(withFigures.length > 0, 'a draft carries figures');
+  const first = `.draft[data-draft="${withFigures[0]}"]`;
   await page.fill(`${first} [name=headline]`, 'Taliban warn Turkey over Kabul airport (desk review)');
   const figuresBefore = await page.$$eval(`${first} .figure-row`, (rows) => rows.length);
-  if (figuresBefore > 0) await page.click(`${first} .figure-row .remove`);
-  check((await page.$$eval(`${first} .figure-row`, (rows) => rows.length)) === Math.max(0, figuresBefore - 1), 'a figure is removed');
+  await page.click(`${first} .figure-row .remove`);
+  check((await page.$$eval(`${first} .figure-row`, (rows) => rows.length)) === figuresBefore - 1, 'a figure is removed');
   const suggested = await page.$$eval(`${first} .story-picker .choice`, (cs) => cs.map((c) => c.textContent));
   const kabul = suggested.findIndex((t) => t.includes('Kabul airport security'));
-  if (kabul >= 0) {
-    await page.check(`${first} .story-picker .choice:nth-of-type(${kabul + 1}) input`);
-  } else {
-    await page.check(`${first} .story-picker input[value="slug"]`);
-    await page.fill(`${first} [name=slug]`, SLUG);
-  }
+  check(kabul >= 0, `the Kabul story is suggested: ${suggested}`);
+  await page.check(`${first} .story-picker .choice:nth-of-type(${kabul + 1}) input`);
+  // Someone else adds to the story meanwhile: the page offers to add on
+  // the new version.
+  const story = (await gql('query($s: String!) { story(slug: $s) { id } }', { s: SLUG })).story;
+  await gql('mutation($s: UUID!) { reportDevelopment(storyId: $s, input: {headline: "Meanwhile", occurredAt: "2021-07-14T00:00:00Z"}) { story { version } } }', { s: story.id });
   await page.click(`${first} .add-to-story`);
+  await page.waitForSelector(`${first} .draft-outcome button`);
+  check((await page.textContent(`${first} .draft-outcome`)).includes('moved on'), 'a VERSION_CONFLICT says the story moved on');
+  await page.click(`${first} .draft-outcome button`);
   await page.waitForSelector(`${first} .added-to`);
   check((await page.textContent(`${first} .added-to`)).includes(SLUG), 'the added draft says where it went');
 
-  // A second draft, by the keyboard, into a new story.
-  const second = '.draft[data-draft="1"]';
+  // Another draft, by the keyboard, into a new story.
+  const second = `.draft[data-draft="${withFigures[0] === '0' ? 1 : 0}"]`;
   await page.check(`${second} .story-picker input[value="new"]`);
   await page.fill(`${second} [name=newTitle]`, 'Taliban and Turkey, desk test');
   await page.focus(`${second} [name=headline]`);
@@ -102,6 +108,9 @@ try {
   const entry = page.locator('#timeline > li', { hasText: 'Taliban warn Turkey over Kabul airport (desk review)' });
   check((await entry.locator('a.cited-report').getAttribute('href')) === `/reports/${reportId}`, 'the source links to its report');
   check((await entry.locator('.source-passage').count()) > 0, 'the cited passage is shown');
+  const added = (await gql(`query($s: String!) { story(slug: $s) { snapshot { developments { headline figures { metric } } } } }`, { s: SLUG }))
+    .story.snapshot.developments.find((d) => d.headline === 'Taliban warn Turkey over Kabul airport (desk review)');
+  check(added && added.figures.length === figuresBefore - 1, 'the development went in as edited, one figure fewer');
   await page.screenshot({ path: `${shots}/desk-story-citing.png`, fullPage: false });
 
   // A third report dismissed leaves the NEW filter.
