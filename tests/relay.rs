@@ -25,10 +25,7 @@ struct Nats {
 
 impl Nats {
     fn start() -> Nats {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("storyline-nats-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut nats = Nats {
@@ -105,6 +102,21 @@ fn relay(database_url: &str, nats: &str, stream: &str, subject: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the relay starts")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A metric's value in a /metrics text (0 when absent).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn kill_9(child: &mut Child) {
@@ -243,4 +255,73 @@ async fn every_event_reaches_the_stream_once_in_order_through_kills_and_a_nats_r
         "{refused}"
     );
     js.delete_stream(&stream_name).await.unwrap();
+}
+
+#[sqlx::test]
+async fn serve_relays_beside_its_requests_and_shows_how_far_behind_it_is(
+    pool: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let database_url = common::test_database_url(&connect);
+    let store = common::store_with(pool, connect, 4).await;
+    let nats = Nats::start();
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--relay-nats",
+            &nats.url(),
+        ])
+        .env("DATABASE_URL", &database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let story = common::opened_story(&store).await;
+    let events: Vec<_> = (0..50)
+        .map(|n| common::development(&format!("report {n}")))
+        .collect();
+    store
+        .append(story, None, &events, &common::by_tester())
+        .await
+        .unwrap();
+
+    // The relay's counters move until nothing is left behind.
+    let client = reqwest::Client::new();
+    let mut text = String::new();
+    for _ in 0..300 {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+        {
+            text = response.text().await.unwrap_or_default();
+            if metric(&text, "storyline_relay_published_total") >= 51.0
+                && metric(&text, "storyline_relay_lag_events") == 0.0
+            {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kill_9(&mut server);
+    assert_eq!(
+        metric(&text, "storyline_relay_published_total"),
+        51.0,
+        "{text}"
+    );
+    assert_eq!(metric(&text, "storyline_relay_lag_events"), 0.0, "{text}");
+    assert!(text.contains("storyline_relay_lag_seconds"), "{text}");
+
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    let mut stream = js
+        .get_stream("STORYLINE")
+        .await
+        .expect("the default stream");
+    assert_eq!(stream.info().await.unwrap().state.messages, 51);
+    js.delete_stream("STORYLINE").await.unwrap();
 }
