@@ -106,6 +106,19 @@ async fn readiness(server: &common::TestServer) -> Value {
         .unwrap()
 }
 
+/// `/readyz` once it says the replica is `state`, or after 10 s.
+async fn readiness_once(server: &common::TestServer, state: &str) -> Value {
+    let mut ready = Value::Null;
+    for _ in 0..200 {
+        ready = readiness(server).await;
+        if ready["replicas"][0]["state"] == state {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ready
+}
+
 async fn metric(server: &common::TestServer, name: &str) -> f64 {
     server
         .metrics()
@@ -129,14 +142,7 @@ async fn a_read_after_its_write_sees_it_on_a_delayed_replica_or_on_the_primary()
     let story = primary.find_story_by_slug(SLUG).await.unwrap().unwrap();
 
     // Wait until the standby has replayed a commit and so is healthy.
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        state = readiness(&patient).await;
-        if state["replicas"][0]["state"] == "up" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = readiness_once(&patient, "up").await;
     assert_eq!(state["replicas"][0]["state"], "up", "{state}");
 
     let write = |headline: &'static str| {
@@ -204,14 +210,7 @@ async fn a_read_after_its_write_sees_it_on_a_delayed_replica_or_on_the_primary()
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(ready["replicas"][0]["state"], "up", "{ready}");
     standby.crash();
-    let mut ready = Value::Null;
-    for _ in 0..100 {
-        ready = readiness(&patient).await;
-        if ready["replicas"][0]["state"] == "down" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let ready = readiness_once(&patient, "down").await;
     assert_eq!(ready["replicas"][0]["state"], "down", "{ready}");
     let (written, _) = write("After the replica died").await;
     assert_eq!(

@@ -220,6 +220,23 @@ impl Story {
             .await
     }
 
+    /// `work` over the story's current fold: charged to the request for
+    /// the developments it visits, and off the async workers when the
+    /// story is long.
+    async fn over_current_fold<T: Send + 'static>(
+        &self,
+        ctx: &Context<'_>,
+        work: impl FnOnce(&StoryFold) -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        let version = self.known_version(ctx).await?;
+        let fold = current_fold(ctx, self.id, version).await?;
+        charge_work(ctx, fold_size(&fold))?;
+        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
+        Ok(when_heavy(heavy, move || work(&fold))
+            .await
+            .map_err(StoreError::from)?)
+    }
+
     async fn known_version(&self, ctx: &Context<'_>) -> ApiResult<Version> {
         match self.appended {
             Some((version, _)) => Ok(version),
@@ -260,13 +277,9 @@ impl Story {
     /// The current state, from the projection.
     #[graphql(complexity = "SNAPSHOT_COST + child_complexity")]
     async fn snapshot(&self, ctx: &Context<'_>) -> ApiResult<StoryState> {
-        let version = self.known_version(ctx).await?;
-        let fold = current_fold(ctx, self.id, version).await?;
-        charge_work(ctx, fold_size(&fold))?;
-        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
-        let state = when_heavy(heavy, move || story_state(&fold, None, None))
-            .await
-            .map_err(StoreError::from)?;
+        let state = self
+            .over_current_fold(ctx, |fold| story_state(fold, None, None))
+            .await?;
         Ok(StoryState(state))
     }
 
@@ -344,13 +357,9 @@ impl Story {
         if from > to {
             return Err(ApiError::bad_input("`from` must not be after `to`"));
         }
-        let version = self.known_version(ctx).await?;
-        let fold = current_fold(ctx, self.id, version).await?;
-        charge_work(ctx, fold_size(&fold))?;
-        let heavy = fold.developments.len() > HEAVY_DEVELOPMENTS;
-        let changed = when_heavy(heavy, move || changes(&fold, from, to))
-            .await
-            .map_err(StoreError::from)?;
+        let changed = self
+            .over_current_fold(ctx, move |fold| changes(fold, from, to))
+            .await?;
         Ok(StoryChanges(changed))
     }
 }
