@@ -34,9 +34,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let stories = fill_fresh_tables(&mut tx).await?;
+        let stage = Stage::begin("index");
         sqlx::raw_sql(sql!("rebuild/index"))
             .execute(&mut *tx)
             .await?;
+        stage.end();
         let events: i64 = sqlx::query_scalar(sql!("rebuild/count_events"))
             .fetch_one(&mut *tx)
             .await?;
@@ -83,16 +85,44 @@ async fn fill_fresh_tables(tx: &mut Transaction<'_, Postgres>) -> Result<u64, St
         let Some(stage) = rebuild_stage(event_type) else {
             continue;
         };
+        let timer = Stage::begin(event_type.as_str());
         let written = sqlx::query(stage)
             .execute(&mut *conn)
             .await?
             .rows_affected();
+        timer.end();
         if event_type == EventType::StoryOpened {
             stories = written;
         }
     }
     // The search documents, analysed here from the fresh tables.
+    let timer = Stage::begin("search");
     super::search::fill_search(&mut *conn).await?;
+    timer.end();
     super::search::mark_analyzed(&mut *conn).await?;
     Ok(stories)
+}
+
+/// A rebuild stage's duration, logged when it ends: where a slow rebuild
+/// spends its time.
+struct Stage {
+    name: &'static str,
+    started: std::time::Instant,
+}
+
+impl Stage {
+    fn begin(name: &'static str) -> Stage {
+        Stage {
+            name,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn end(self) {
+        tracing::info!(
+            stage = self.name,
+            ms = self.started.elapsed().as_millis() as u64,
+            "rebuild stage done"
+        );
+    }
 }
