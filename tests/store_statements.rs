@@ -117,6 +117,7 @@ fn is_run_unprepared(text: &str) -> bool {
     ["DO ", "DECLARE ", "FETCH ", "CLOSE ", "LOCK "]
         .iter()
         .any(|word| first.starts_with(word))
+        || text.contains("Run by the simple protocol")
 }
 
 #[test]
@@ -198,12 +199,24 @@ fn every_statement_names_exactly_the_parameters_it_uses() {
 #[sqlx::test]
 async fn every_prepared_statement_is_valid_against_the_schema(pool: sqlx::PgPool) {
     storyline::store::MIGRATOR.run(&pool).await.unwrap();
+    // The rebuild's statements read the view its first statement makes, on
+    // a search path that finds the fresh tables first; the others resolve
+    // to tables of the same shape there.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql(include_str!("../src/store/sql/rebuild/prepare.sql"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("SET search_path TO storyline_rebuild, public")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     let mut checked = 0;
     for (name, text) in statement_files() {
         if is_run_unprepared(&text) {
             continue;
         }
-        if let Err(e) = pool.prepare(text.as_str()).await {
+        if let Err(e) = (&mut *conn).prepare(text.as_str()).await {
             panic!("{name} does not prepare: {e}");
         }
         checked += 1;

@@ -1,11 +1,12 @@
 //! Rebuilding the story snapshot from the events: fresh tables filled by
-//! set-based statements (`sql/rebuild/`), indexed, then swapped in for the
-//! live ones, all in one transaction.
+//! set-based statements (`sql/rebuild/`) and indexed by two workers at once,
+//! each on a connection of its own (one writes the stories and their
+//! developments, the other analyses the search documents), then swapped in
+//! for the live ones by the transaction that held appends off throughout.
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Connection, PgConnection};
 
 use super::{Store, StoreError};
-use crate::domain::events::EventType;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,28 +18,38 @@ pub struct RebuildReport {
 }
 
 impl Store {
-    /// Projects every event into fresh tables and swaps them in, in one
-    /// transaction. Appends wait meanwhile (a SHARE lock on events); readers
-    /// keep reading the old tables until the swap. `on_progress` gets the
-    /// events replayed.
+    /// Projects every event into fresh tables and swaps them in. Appends
+    /// wait meanwhile (a SHARE lock on events, held by the transaction that
+    /// swaps); readers keep reading the old tables until the swap.
+    /// `on_progress` gets the events replayed.
     pub async fn rebuild_snapshots(
         &self,
         mut on_progress: impl FnMut(u64),
     ) -> Result<RebuildReport, StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query(sql!("rebuild/take_turn"))
+            .execute(&mut *tx)
+            .await?;
+        // Committed at once, so that the workers' connections see the
+        // fresh tables. Its DDL runs by the simple protocol.
+        sqlx::raw_sql(sql!("rebuild/prepare"))
+            .execute(&self.pool)
+            .await?;
         sqlx::query(sql!("rebuild/lock_events"))
             .execute(&mut *tx)
             .await?;
-        // Its DDL runs by the simple protocol: it takes no parameters.
-        sqlx::raw_sql(sql!("rebuild/prepare"))
-            .execute(&mut *tx)
-            .await?;
-        let stories = fill_fresh_tables(&mut tx).await?;
-        let stage = Stage::begin("index");
-        sqlx::raw_sql(sql!("rebuild/index"))
-            .execute(&mut *tx)
-            .await?;
-        stage.end();
+        // Both workers begin after the lock: they read the same events, and
+        // every event there is.
+        let filled = tokio::try_join!(self.fill_story_tables(), self.fill_search_table());
+        let stories = match filled {
+            Ok((stories, ())) => stories,
+            Err(e) => {
+                drop(tx);
+                self.discard_fresh_tables().await;
+                return Err(e);
+            }
+        };
+        let stage = Stage::begin("swap");
         let events: i64 = sqlx::query_scalar(sql!("rebuild/count_events"))
             .fetch_one(&mut *tx)
             .await?;
@@ -55,52 +66,89 @@ impl Store {
             .bind(crate::domain::fold::FOLD_VERSION)
             .execute(&mut *tx)
             .await?;
+        super::search::mark_analyzed(&mut tx).await?;
         tx.commit().await?;
+        stage.end();
         Ok(report)
     }
-}
 
-/// The set-based statement that projects every event of a type at once,
-/// if the type has one of its own. Run in the order of [`EventType::ALL`]:
-/// stories first, then developments, their corrections, their retractions,
-/// their verdicts.
-fn rebuild_stage(event_type: EventType) -> Option<&'static str> {
-    match event_type {
-        EventType::StoryOpened => Some(sql!("rebuild/stories")),
-        EventType::DevelopmentReported => Some(sql!("rebuild/developments")),
-        EventType::DevelopmentCorrected => Some(sql!("rebuild/corrections")),
-        EventType::DevelopmentRetracted => Some(sql!("rebuild/retractions")),
-        EventType::DevelopmentVerificationChanged => Some(sql!("rebuild/verifications")),
-        // The stories stage writes each story's latest status and visibility.
-        EventType::StoryStatusChanged | EventType::StoryVisibilityChanged => None,
-    }
-}
-
-/// Fills the fresh tables that `rebuild/prepare.sql` made, stage by stage,
-/// then their search documents; returns the stories written.
-async fn fill_fresh_tables(tx: &mut Transaction<'_, Postgres>) -> Result<u64, StoreError> {
-    let conn: &mut PgConnection = tx;
-    let mut stories = 0;
-    for event_type in EventType::ALL {
-        let Some(stage) = rebuild_stage(event_type) else {
-            continue;
-        };
-        let timer = Stage::begin(event_type.as_str());
-        let written = sqlx::query(stage)
-            .execute(&mut *conn)
+    /// The first worker: the fresh `stories` and `story_developments`,
+    /// filled and indexed. Returns the stories written.
+    async fn fill_story_tables(&self) -> Result<u64, StoreError> {
+        let mut conn = self.rebuild_worker().await?;
+        let mut tx = conn.begin().await?;
+        enter_fresh_tables(&mut tx, "stories,story_developments").await?;
+        let stage = Stage::begin("stories");
+        let stories = sqlx::query(sql!("rebuild/stories"))
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-        timer.end();
-        if event_type == EventType::StoryOpened {
-            stories = written;
+        stage.end();
+        let stage = Stage::begin("developments");
+        sqlx::query(sql!("rebuild/developments"))
+            .execute(&mut *tx)
+            .await?;
+        stage.end();
+        index_fresh_tables(&mut tx, "indexes of stories, developments").await?;
+        tx.commit().await?;
+        Ok(stories)
+    }
+
+    /// The second worker: the fresh `story_search`, its documents analysed
+    /// here from the events (the other worker's tables are not visible
+    /// until it commits), then indexed.
+    async fn fill_search_table(&self) -> Result<(), StoreError> {
+        let (mut reader, mut writer) = (self.rebuild_worker().await?, self.rebuild_worker().await?);
+        let mut tx = reader.begin().await?;
+        enter_fresh_tables(&mut tx, "story_search").await?;
+        let mut writing = writer.begin().await?;
+        enter_fresh_tables(&mut writing, "story_search").await?;
+        let stage = Stage::begin("search documents");
+        super::search::fill_search_beside(
+            &mut tx,
+            &mut writing,
+            sql!("rebuild/declare_search_sources"),
+        )
+        .await?;
+        // Committed first, for the index to see every document.
+        writing.commit().await?;
+        stage.end();
+        index_fresh_tables(&mut tx, "indexes of search").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A connection of a worker's own, outside the pool: a rebuild must not
+    /// wait for a pool that a server's requests (or a pool of one) hold.
+    async fn rebuild_worker(&self) -> Result<PgConnection, StoreError> {
+        Ok(PgConnection::connect_with(&self.pool.connect_options()).await?)
+    }
+
+    /// Drops what a failed rebuild filled; the next one would anyway.
+    async fn discard_fresh_tables(&self) {
+        if let Err(e) = sqlx::query(sql!("rebuild/discard"))
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "could not drop a failed rebuild's tables");
         }
     }
-    // The search documents, analysed here from the fresh tables.
-    let timer = Stage::begin("search");
-    super::search::fill_search(&mut *conn).await?;
-    timer.end();
-    super::search::mark_analyzed(&mut *conn).await?;
-    Ok(stories)
+}
+
+async fn enter_fresh_tables(conn: &mut PgConnection, tables: &str) -> Result<(), StoreError> {
+    sqlx::query(sql!("rebuild/enter"))
+        .bind(tables)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn index_fresh_tables(conn: &mut PgConnection, name: &'static str) -> Result<(), StoreError> {
+    let stage = Stage::begin(name);
+    // Its DDL runs by the simple protocol: it takes no parameters.
+    sqlx::raw_sql(sql!("rebuild/index")).execute(conn).await?;
+    stage.end();
+    Ok(())
 }
 
 /// A rebuild stage's duration, logged when it ends: where a slow rebuild

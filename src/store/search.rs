@@ -107,14 +107,15 @@ impl Analysed {
 }
 
 /// Writes the document of every story and live development into an empty
-/// `story_search`, as `story_search`, `stories` and `story_developments`
-/// resolve on `conn` (which must be in a transaction: it reads through a
-/// cursor, so memory stays flat however many there are). Returns the
-/// documents written.
-pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    sqlx::query(sql!("search/declare_sources"))
-        .execute(&mut *conn)
-        .await?;
+/// `story_search`, as `story_search` resolves on `conn`, from the cursor
+/// `declare_sources` opens (`search/declare_sources.sql` or a rebuild's).
+/// `conn` must be in a transaction: it reads through the cursor, so memory
+/// stays flat however many there are. Returns the documents written.
+pub(super) async fn fill_search(
+    conn: &mut PgConnection,
+    declare_sources: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(declare_sources).execute(&mut *conn).await?;
     let fetch = sql!("search/fetch_sources");
     let mut written = 0u64;
     let mut sources: Vec<Source> = sqlx::query_as(fetch).fetch_all(&mut *conn).await?;
@@ -127,19 +128,69 @@ pub(super) async fn fill_search(conn: &mut PgConnection) -> Result<u64, sqlx::Er
             analysing
         );
         let analysed = analysed.map_err(|_| sqlx::Error::WorkerCrashed)?;
-        written += sqlx::query(sql!("search/insert_documents"))
-            .bind(&analysed.stories)
-            .bind(&analysed.developments)
-            .bind(&analysed.documents)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+        written += insert_documents(&mut *conn, &analysed).await?;
         sources = next?;
     }
     sqlx::query(sql!("search/close_sources"))
         .execute(&mut *conn)
         .await?;
     Ok(written)
+}
+
+/// [`fill_search`] with its inserts on a connection of their own (inside
+/// its own transaction, writing the table `story_search` resolves to there):
+/// Postgres reads the next chunk on `reader`, this process analyses the one
+/// before, and `writer` stores the one before that, all at once. A
+/// rebuild's fresh table is committed before its workers begin, so both see
+/// it.
+pub(super) async fn fill_search_beside(
+    reader: &mut PgConnection,
+    writer: &mut PgConnection,
+    declare_sources: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(declare_sources).execute(&mut *reader).await?;
+    let (analysed, mut to_write) = tokio::sync::mpsc::channel::<Analysed>(2);
+    let read_and_analyse = async move {
+        let fetch = sql!("search/fetch_sources");
+        let mut sources: Vec<Source> = sqlx::query_as(fetch).fetch_all(&mut *reader).await?;
+        while !sources.is_empty() {
+            let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
+            let (next, chunk) = tokio::join!(
+                sqlx::query_as::<_, Source>(fetch).fetch_all(&mut *reader),
+                analysing
+            );
+            let chunk = chunk.map_err(|_| sqlx::Error::WorkerCrashed)?;
+            if analysed.send(chunk).await.is_err() {
+                // The writer failed; its error is the one to report.
+                break;
+            }
+            sources = next?;
+        }
+        drop(analysed);
+        sqlx::query(sql!("search/close_sources"))
+            .execute(&mut *reader)
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    };
+    let write = async move {
+        let mut written = 0u64;
+        while let Some(chunk) = to_write.recv().await {
+            written += insert_documents(&mut *writer, &chunk).await?;
+        }
+        Ok::<_, sqlx::Error>(written)
+    };
+    let ((), written) = tokio::try_join!(read_and_analyse, write)?;
+    Ok(written)
+}
+
+async fn insert_documents(conn: &mut PgConnection, chunk: &Analysed) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(sql!("search/insert_documents"))
+        .bind(&chunk.stories)
+        .bind(&chunk.developments)
+        .bind(&chunk.documents)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Records that the stored documents are this code's analysis.
@@ -200,7 +251,7 @@ impl Store {
         sqlx::query(sql!("search/forget_documents"))
             .execute(&mut *tx)
             .await?;
-        let written = fill_search(&mut tx).await?;
+        let written = fill_search(&mut tx, sql!("search/declare_sources")).await?;
         mark_analyzed(&mut tx).await?;
         tx.commit().await?;
         tracing::info!(

@@ -1,6 +1,6 @@
--- Gives each fresh table (filled by now) the keys and indexes of its live
--- one, then fresh planner statistics. Run by the simple protocol, inside the
--- rebuild's transaction, after rebuild/prepare.sql.
+-- Gives each fresh table a worker filled (storyline.rebuild_tables) the keys
+-- and indexes of its live one, then fresh planner statistics. Run by the
+-- simple protocol, inside the worker's transaction (rebuild/enter.sql).
 DO $rebuild$
 DECLARE
     home text := current_setting('storyline.rebuild_home');
@@ -8,7 +8,7 @@ DECLARE
     live regclass;
     k record;
 BEGIN
-    FOREACH fresh IN ARRAY ARRAY['stories', 'story_developments', 'story_search'] LOOP
+    FOREACH fresh IN ARRAY string_to_array(current_setting('storyline.rebuild_tables'), ',') LOOP
         live := format('%I.%I', home, fresh)::regclass;
         FOR k IN SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition
                  FROM pg_constraint WHERE conrelid = live AND contype IN ('p', 'u') LOOP
@@ -30,7 +30,14 @@ BEGIN
                            CASE WHEN k.is_unique THEN 'UNIQUE ' ELSE '' END, k.name, fresh,
                            substr(k.definition, strpos(k.definition, ' USING ') + 7));
         END LOOP;
-        EXECUTE format('ANALYZE storyline_rebuild.%I', fresh);
+        -- Statistics of the columns the planner filters and joins on; a
+        -- sample of JSON documents costs most of an ANALYZE and steers no plan.
+        EXECUTE format('ANALYZE storyline_rebuild.%I (%s)', fresh,
+                       (SELECT string_agg(quote_ident(attname), ', ')
+                        FROM pg_attribute
+                        WHERE attrelid = format('storyline_rebuild.%I', fresh)::regclass
+                          AND attnum > 0 AND NOT attisdropped
+                          AND atttypid NOT IN ('jsonb'::regtype, 'tsvector'::regtype)));
     END LOOP;
 END
 $rebuild$

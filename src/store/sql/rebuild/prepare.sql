@@ -1,32 +1,86 @@
 -- Fresh, empty snapshot tables in the schema storyline_rebuild, shaped as
--- the live ones but without their indexes: building an index over a full
--- table is several times cheaper than updating it row by row. Then the
--- rebuild schema goes first on the transaction's search path, so that the
--- rebuild statements, which name their tables unqualified, write the fresh
--- tables while `events` still resolves to the live one. The live tables'
--- schema is kept in storyline.rebuild_home for the later steps.
--- Run by the simple protocol, inside the rebuild's transaction.
+-- the live ones but without their indexes (building an index over a full
+-- table is several times cheaper than updating it row by row), and the view
+-- the rebuild fills them from. Committed before the rebuild's workers
+-- begin, so that each, on a connection of its own, sees them; readers
+-- never look in this schema, and a rebuild drops what a failed one left.
+-- Run by the simple protocol, by the rebuild holding rebuild/take_turn.sql.
+DROP SCHEMA IF EXISTS storyline_rebuild CASCADE;
+CREATE SCHEMA storyline_rebuild;
+CREATE TABLE storyline_rebuild.stories
+    (LIKE stories INCLUDING ALL EXCLUDING INDEXES);
+CREATE TABLE storyline_rebuild.story_developments
+    (LIKE story_developments INCLUDING ALL EXCLUDING INDEXES);
+CREATE TABLE storyline_rebuild.story_search
+    (LIKE story_search INCLUDING ALL EXCLUDING INDEXES);
+-- LIKE copies columns and constraints but not storage options such as
+-- fillfactor.
 DO $rebuild$
 DECLARE
-    home text := current_schema();
     options text[];
 BEGIN
-    PERFORM set_config('storyline.rebuild_home', home, true);
-    DROP SCHEMA IF EXISTS storyline_rebuild CASCADE;
-    CREATE SCHEMA storyline_rebuild;
-    CREATE TABLE storyline_rebuild.stories
-        (LIKE stories INCLUDING ALL EXCLUDING INDEXES);
-    CREATE TABLE storyline_rebuild.story_developments
-        (LIKE story_developments INCLUDING ALL EXCLUDING INDEXES);
-    CREATE TABLE storyline_rebuild.story_search
-        (LIKE story_search INCLUDING ALL EXCLUDING INDEXES);
-    -- LIKE copies columns and constraints but not storage options such as
-    -- fillfactor.
     SELECT reloptions INTO options FROM pg_class WHERE oid = 'stories'::regclass;
     IF cardinality(options) > 0 THEN
         EXECUTE format('ALTER TABLE storyline_rebuild.stories SET (%s)',
                        array_to_string(options, ', '));
     END IF;
-    PERFORM set_config('search_path', format('storyline_rebuild, %I', home), true);
 END
-$rebuild$
+$rebuild$;
+-- Every development as its events leave it, in one pass: its report, its
+-- corrections merged into one patch (the latest value of each field
+-- winning, which is what applying them in order does), its verdicts after
+-- the one its report gave (oldest first, as the append statements add
+-- them), its retraction. The later events are grouped first, and joined to
+-- the reports once. The rebuild writes story_developments from it and
+-- analyses the search documents of its live rows, at once. Payloads are
+-- read as stored: a future schema version must upcast here too.
+CREATE VIEW storyline_rebuild.developments_of_events AS
+WITH later AS (
+    SELECT e.story_id, (e.payload ->> 'developmentId')::uuid AS development_id,
+           coalesce(jsonb_object_agg(field.key, field.value ORDER BY e.version)
+                        FILTER (WHERE field.key IS NOT NULL), '{}'::jsonb) AS changes,
+           coalesce(array_agg(DISTINCT e.version ORDER BY e.version)
+                        FILTER (WHERE e.type = 'DevelopmentCorrected'), '{}'::int[])
+               AS corrected_in_versions,
+           coalesce(jsonb_agg(storyline_verdict(e.payload, e.version, e.recorded_at)
+                              ORDER BY e.version)
+                        FILTER (WHERE e.type = 'DevelopmentVerificationChanged'), '[]'::jsonb)
+               AS verdicts,
+           max(e.version) FILTER (WHERE e.type = 'DevelopmentRetracted')
+               AS retracted_in_version,
+           max(e.payload ->> 'reason') FILTER (WHERE e.type = 'DevelopmentRetracted')
+               AS retraction_reason
+    FROM events e
+    -- A row per changed field of a correction; one row for any other event.
+    LEFT JOIN LATERAL jsonb_each(CASE WHEN e.type = 'DevelopmentCorrected'
+                                      THEN e.payload -> 'changes' END) AS field ON true
+    WHERE e.type IN ('DevelopmentCorrected', 'DevelopmentVerificationChanged',
+                     'DevelopmentRetracted')
+    GROUP BY e.story_id, (e.payload ->> 'developmentId')::uuid
+)
+SELECT r.story_id, (r.payload ->> 'developmentId')::uuid AS development_id,
+       r.payload || coalesce(l.changes, '{}'::jsonb) AS payload,
+       coalesce((l.changes ->> 'occurredAt')::timestamptz,
+                (r.payload ->> 'occurredAt')::timestamptz) AS occurred_at,
+       r.version AS reported_in_version,
+       coalesce(l.corrected_in_versions, '{}'::int[]) AS corrected_in_versions,
+       l.retracted_in_version, l.retraction_reason,
+       r.recorded_at AS reported_at,
+       storyline_reported_verdicts(r.payload, r.version, r.recorded_at)
+           || coalesce(l.verdicts, '[]'::jsonb) AS verifications
+FROM events r
+LEFT JOIN later l
+    ON l.story_id = r.story_id AND l.development_id = (r.payload ->> 'developmentId')::uuid
+WHERE r.type = 'DevelopmentReported';
+-- The plans above need the events' statistics (which share of them is of
+-- each type); a bulk import may have left none yet. Old ones serve: the
+-- shares change slowly, and the planner scales them by the table's size.
+DO $rebuild$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_stats
+                   WHERE schemaname = current_schema() AND tablename = 'events'
+                     AND attname = 'type') THEN
+        ANALYZE events;
+    END IF;
+END
+$rebuild$;
