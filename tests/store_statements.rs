@@ -114,7 +114,7 @@ fn is_run_unprepared(text: &str) -> bool {
         .lines()
         .find(|l| !l.starts_with("--") && !l.trim().is_empty())
         .unwrap_or_default();
-    ["DO ", "DECLARE ", "FETCH ", "CLOSE ", "LOCK "]
+    ["DO ", "DECLARE ", "FETCH ", "CLOSE ", "LOCK ", "COPY "]
         .iter()
         .any(|word| first.starts_with(word))
         || text.contains("Run by the simple protocol")

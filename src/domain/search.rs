@@ -260,9 +260,13 @@ struct Quoted<'a> {
 }
 
 impl Searchable<'_> {
+    fn document(&self) -> SearchDocument {
+        self.analysed().finish()
+    }
+
     /// Headline, summary, place, actor names, quotes and tags, in that
     /// order, plus one key per actor for `stories(actor:)`.
-    fn document(&self) -> SearchDocument {
+    fn analysed(&self) -> DocumentBuilder {
         let mut document = DocumentBuilder::default();
         document.add_text(&self.headline);
         document.add_text(self.summary.as_deref().unwrap_or_default());
@@ -279,7 +283,7 @@ impl Searchable<'_> {
         for tag in &self.tags {
             document.add_text(tag);
         }
-        document.finish()
+        document
     }
 }
 
@@ -296,6 +300,54 @@ pub fn development_document_from_text(payload: &str) -> SearchDocument {
     serde_json::from_str::<Searchable<'_>>(payload)
         .unwrap_or_default()
         .document()
+}
+
+/// The searched fields of a development, each as its JSON text (`None`
+/// when the payload lacks it), as a rebuild reads them: writing and parsing
+/// only these costs a fraction of the whole payload. A story's document is
+/// the one of its title (as `headline`) and summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SearchedFields<'a> {
+    pub headline: Option<&'a str>,
+    pub summary: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub actors: Option<&'a str>,
+    pub quotes: Option<&'a str>,
+    pub tags: Option<&'a str>,
+}
+
+/// [`development_document_from_text`] of a payload holding these fields:
+/// the same document, field for field (one that does not parse empties
+/// the document, as it does the whole payload's).
+pub fn document_of_fields(fields: &SearchedFields<'_>) -> SearchDocument {
+    searchable_of_fields(fields).document()
+}
+
+/// [`document_of_fields`] in Postgres's binary form of a `tsvector` (what
+/// `tsvectorsend` writes and `tsvectorrecv` reads), appended to `out`: a
+/// rebuild copies its documents in this form, which Postgres stores without
+/// parsing text.
+pub fn write_binary_document_of_fields(fields: &SearchedFields<'_>, out: &mut Vec<u8>) {
+    searchable_of_fields(fields).analysed().write_binary(out);
+}
+
+fn searchable_of_fields<'a>(fields: &SearchedFields<'a>) -> Searchable<'a> {
+    fn parse<'a, T: Deserialize<'a> + Default>(
+        json: Option<&'a str>,
+    ) -> Result<T, serde_json::Error> {
+        json.map_or_else(|| Ok(T::default()), serde_json::from_str)
+    }
+    let searchable = || -> Result<Searchable<'a>, serde_json::Error> {
+        Ok(Searchable {
+            headline: parse(fields.headline)?,
+            summary: parse(fields.summary)?,
+            location: parse(fields.location)?,
+            actors: parse(fields.actors)?,
+            quotes: parse(fields.quotes)?,
+            tags: parse(fields.tags)?,
+        })
+    };
+    searchable().unwrap_or_default()
 }
 
 /// The documents the search model should hold for a story as `fold`
@@ -439,6 +491,22 @@ impl DocumentBuilder {
             }
         }
         SearchDocument(text)
+    }
+
+    /// The lexemes in `tsvectorsend`'s form: their count, then each as a
+    /// NUL-terminated string, its number of positions and the positions
+    /// (weight D: the top two bits clear), all big-endian. Lexemes come in
+    /// byte order, Postgres's own; words hold no NUL (it splits at them).
+    fn write_binary(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.lexemes.len() as u32).to_be_bytes());
+        for (lexeme, positions) in &self.lexemes {
+            out.extend_from_slice(lexeme.as_bytes());
+            out.push(0);
+            out.extend_from_slice(&(positions.len() as u16).to_be_bytes());
+            for &at in positions {
+                out.extend_from_slice(&(at as u16).to_be_bytes());
+            }
+        }
     }
 }
 
@@ -626,6 +694,48 @@ mod tests {
     #[test]
     fn a_repeated_word_lists_every_position_once() {
         assert_eq!(doc("Bomb, bombs; BOMBING"), "'bomb':1,2,3");
+    }
+
+    #[test]
+    fn a_payload_read_field_by_field_gives_the_document_of_the_whole_payload() {
+        let payloads = [
+            serde_json::json!({"headline": "Blast at the \"Abbey\" gate", "summary": null,
+                "location": {"name": "Kabul", "country": "AF"},
+                "actors": [{"name": "ISIS-K", "kind": "GROUP"}],
+                "quotes": [{"speaker": "Kirby", "text": "a complex attack"}],
+                "tags": ["attack"], "figures": [{"metric": "killed", "value": 13}]}),
+            serde_json::json!({"headline": "Only a headline"}),
+            // An actor without a name: neither form can read it.
+            serde_json::json!({"headline": "Broken", "actors": [{"kind": "GROUP"}]}),
+        ];
+        for payload in payloads {
+            let text = |field: &str| payload.get(field).map(ToString::to_string);
+            let (headline, summary, location) =
+                (text("headline"), text("summary"), text("location"));
+            let (actors, quotes, tags) = (text("actors"), text("quotes"), text("tags"));
+            let fields = SearchedFields {
+                headline: headline.as_deref(),
+                summary: summary.as_deref(),
+                location: location.as_deref(),
+                actors: actors.as_deref(),
+                quotes: quotes.as_deref(),
+                tags: tags.as_deref(),
+            };
+            assert_eq!(
+                document_of_fields(&fields),
+                development_document_from_text(&payload.to_string()),
+                "{payload}"
+            );
+        }
+        let story = SearchedFields {
+            headline: Some("\"Kabul airport\""),
+            summary: Some("\"Evacuation\""),
+            ..SearchedFields::default()
+        };
+        assert_eq!(
+            document_of_fields(&story),
+            story_document("Kabul airport", Some("Evacuation"))
+        );
     }
 
     #[test]

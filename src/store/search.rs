@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::{NewEvent, Store, StoreError};
 use crate::domain::events::EventType;
 use crate::domain::search::{
-    development_document, development_document_from_text, story_document, SearchDocument,
-    ANALYZER_VERSION,
+    development_document, development_document_from_text, story_document,
+    write_binary_document_of_fields, SearchDocument, SearchedFields, ANALYZER_VERSION,
 };
 use crate::domain::StoryId;
 
@@ -68,41 +68,64 @@ pub(super) async fn reindex_corrected(
     Ok(())
 }
 
+/// What one search document is made of: a development's searched fields,
+/// or a story's title (as `headline`) and summary, each as JSON text.
 #[derive(sqlx::FromRow)]
 struct Source {
     story_id: Uuid,
     development_id: Uuid,
-    /// A development's payload (JSON), or a story's title.
-    text: String,
-    /// A story's summary; None for developments.
+    headline: Option<String>,
     summary: Option<String>,
-    is_story: bool,
+    location: Option<String>,
+    actors: Option<String>,
+    quotes: Option<String>,
+    tags: Option<String>,
 }
 
 impl Source {
-    fn document(&self) -> SearchDocument {
-        if self.is_story {
-            story_document(&self.text, self.summary.as_deref())
-        } else {
-            development_document_from_text(&self.text)
+    fn fields(&self) -> SearchedFields<'_> {
+        SearchedFields {
+            headline: self.headline.as_deref(),
+            summary: self.summary.as_deref(),
+            location: self.location.as_deref(),
+            actors: self.actors.as_deref(),
+            quotes: self.quotes.as_deref(),
+            tags: self.tags.as_deref(),
         }
     }
 }
 
-/// A chunk of sources analysed, as the columns of `story_search`.
+/// The start of a binary COPY: its signature, no flags, no extension.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of a binary COPY: a row of -1 fields.
+const COPY_TRAILER: &[u8] = &(-1i16).to_be_bytes();
+
+/// A chunk of sources analysed, as the rows of a binary COPY into
+/// `story_search` (`search/copy_documents.sql`): Postgres reads the
+/// documents in `tsvector`'s binary form instead of parsing their text,
+/// which was most of the cost of storing them.
 struct Analysed {
-    stories: Vec<Uuid>,
-    developments: Vec<Uuid>,
-    documents: Vec<String>,
+    copy: Vec<u8>,
 }
 
 impl Analysed {
     fn of(sources: &[Source]) -> Analysed {
-        Analysed {
-            stories: sources.iter().map(|s| s.story_id).collect(),
-            developments: sources.iter().map(|s| s.development_id).collect(),
-            documents: sources.iter().map(|s| s.document().into_string()).collect(),
+        let mut copy = Vec::with_capacity(COPY_HEADER.len() + 192 * sources.len());
+        copy.extend_from_slice(COPY_HEADER);
+        for source in sources {
+            copy.extend_from_slice(&3u16.to_be_bytes());
+            for id in [source.story_id, source.development_id] {
+                copy.extend_from_slice(&16u32.to_be_bytes());
+                copy.extend_from_slice(id.as_bytes());
+            }
+            let length_at = copy.len();
+            copy.extend_from_slice(&0u32.to_be_bytes());
+            write_binary_document_of_fields(&source.fields(), &mut copy);
+            let length = (copy.len() - length_at - 4) as u32;
+            copy[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
         }
+        copy.extend_from_slice(COPY_TRAILER);
+        Analysed { copy }
     }
 }
 
@@ -184,13 +207,9 @@ pub(super) async fn fill_search_beside(
 }
 
 async fn insert_documents(conn: &mut PgConnection, chunk: &Analysed) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(sql!("search/insert_documents"))
-        .bind(&chunk.stories)
-        .bind(&chunk.developments)
-        .bind(&chunk.documents)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    let mut copy = conn.copy_in_raw(sql!("search/copy_documents")).await?;
+    copy.send(chunk.copy.as_slice()).await?;
+    copy.finish().await
 }
 
 /// Records that the stored documents are this code's analysis.
