@@ -77,7 +77,7 @@ impl Store {
     async fn fill_story_tables(&self) -> Result<u64, StoreError> {
         let mut conn = self.rebuild_worker().await?;
         let mut tx = conn.begin().await?;
-        enter_fresh_tables(&mut tx, "stories,story_developments").await?;
+        enter_fresh_tables(&mut tx, "stories,story_developments", "btree,gin").await?;
         let stage = Stage::begin("stories");
         let stories = sqlx::query(sql!("rebuild/stories"))
             .execute(&mut *tx)
@@ -96,25 +96,40 @@ impl Store {
 
     /// The second worker: the fresh `story_search`, its documents analysed
     /// here from the events (the other worker's tables are not visible
-    /// until it commits), then indexed.
+    /// until it commits), read on one connection and written on another,
+    /// then indexed on both at once: the btrees on one, the GIN on the
+    /// other.
     async fn fill_search_table(&self) -> Result<(), StoreError> {
         let (mut reader, mut writer) = (self.rebuild_worker().await?, self.rebuild_worker().await?);
-        let mut tx = reader.begin().await?;
-        enter_fresh_tables(&mut tx, "story_search").await?;
+        let mut reading = reader.begin().await?;
+        enter_fresh_tables(&mut reading, "story_search", "btree").await?;
         let mut writing = writer.begin().await?;
-        enter_fresh_tables(&mut writing, "story_search").await?;
+        enter_fresh_tables(&mut writing, "story_search", "gin").await?;
         let stage = Stage::begin("search documents");
         super::search::fill_search_beside(
-            &mut tx,
+            &mut reading,
             &mut writing,
             sql!("rebuild/declare_search_sources"),
         )
         .await?;
-        // Committed first, for the index to see every document.
+        // Committed first, for the indexes to see every document.
         writing.commit().await?;
         stage.end();
-        index_fresh_tables(&mut tx, "indexes of search").await?;
-        tx.commit().await?;
+        let mut indexing = writer.begin().await?;
+        enter_fresh_tables(&mut indexing, "story_search", "gin").await?;
+        // Whichever attaches its lock first, the other waits for it to
+        // end: each commits as soon as it is done.
+        let gin = async {
+            index_fresh_tables(&mut indexing, "search GIN index").await?;
+            indexing.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        let key = async {
+            index_fresh_tables(&mut reading, "search key").await?;
+            reading.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        tokio::try_join!(gin, key)?;
         Ok(())
     }
 
@@ -135,9 +150,16 @@ impl Store {
     }
 }
 
-async fn enter_fresh_tables(conn: &mut PgConnection, tables: &str) -> Result<(), StoreError> {
+/// Begins a worker's transaction (`rebuild/enter.sql`): the fresh `tables`
+/// first on its search path, to be indexed with the access `methods`.
+async fn enter_fresh_tables(
+    conn: &mut PgConnection,
+    tables: &str,
+    methods: &str,
+) -> Result<(), StoreError> {
     sqlx::query(sql!("rebuild/enter"))
         .bind(tables)
+        .bind(methods)
         .execute(conn)
         .await?;
     Ok(())

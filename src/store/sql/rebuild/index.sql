@@ -1,26 +1,29 @@
--- Gives each fresh table a worker filled (storyline.rebuild_tables) the keys
--- and indexes of its live one, then fresh planner statistics. Run by the
--- simple protocol, inside the worker's transaction (rebuild/enter.sql).
+-- Gives each fresh table a worker filled (storyline.rebuild_tables) those
+-- indexes of its live one that use the access methods it was given
+-- (storyline.rebuild_methods), keys included, then fresh planner statistics
+-- if it builds the btrees. Two connections may index one table at once,
+-- one its btrees, the other its GIN indexes: CREATE INDEX locks share. A
+-- key is built as a unique index first and attached after, for the same
+-- reason. Run by the simple protocol, inside the worker's transaction
+-- (rebuild/enter.sql).
 DO $rebuild$
 DECLARE
     home text := current_setting('storyline.rebuild_home');
+    methods text[] := string_to_array(current_setting('storyline.rebuild_methods'), ',');
     fresh text;
     live regclass;
     k record;
 BEGIN
     FOREACH fresh IN ARRAY string_to_array(current_setting('storyline.rebuild_tables'), ',') LOOP
         live := format('%I.%I', home, fresh)::regclass;
-        FOR k IN SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition
-                 FROM pg_constraint WHERE conrelid = live AND contype IN ('p', 'u') LOOP
-            EXECUTE format('ALTER TABLE storyline_rebuild.%I ADD CONSTRAINT %I %s',
-                           fresh, k.name, k.definition);
-        END LOOP;
         FOR k IN SELECT i.relname::text AS name, x.indisunique AS is_unique,
-                        pg_get_indexdef(x.indexrelid) AS definition
-                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                 WHERE x.indrelid = live
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c
-                                   WHERE c.conindid = x.indexrelid) LOOP
+                        pg_get_indexdef(x.indexrelid) AS definition,
+                        c.conname::text AS key, c.contype AS key_type
+                 FROM pg_index x
+                 JOIN pg_class i ON i.oid = x.indexrelid
+                 JOIN pg_am m ON m.oid = i.relam
+                 LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = live
+                 WHERE x.indrelid = live AND m.amname = ANY (methods) LOOP
             -- "CREATE INDEX name ON schema.table USING method (...)": keep
             -- what follows USING, aim the rest at the fresh table.
             IF strpos(k.definition, ' USING ') = 0 THEN
@@ -29,15 +32,23 @@ BEGIN
             EXECUTE format('CREATE %sINDEX %I ON storyline_rebuild.%I USING %s',
                            CASE WHEN k.is_unique THEN 'UNIQUE ' ELSE '' END, k.name, fresh,
                            substr(k.definition, strpos(k.definition, ' USING ') + 7));
+            IF k.key_type IN ('p', 'u') THEN
+                EXECUTE format('ALTER TABLE storyline_rebuild.%I ADD CONSTRAINT %I %s USING INDEX %I',
+                               fresh, k.key,
+                               CASE k.key_type WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END,
+                               k.name);
+            END IF;
         END LOOP;
         -- Statistics of the columns the planner filters and joins on; a
         -- sample of JSON documents costs most of an ANALYZE and steers no plan.
-        EXECUTE format('ANALYZE storyline_rebuild.%I (%s)', fresh,
-                       (SELECT string_agg(quote_ident(attname), ', ')
-                        FROM pg_attribute
-                        WHERE attrelid = format('storyline_rebuild.%I', fresh)::regclass
-                          AND attnum > 0 AND NOT attisdropped
-                          AND atttypid NOT IN ('jsonb'::regtype, 'tsvector'::regtype)));
+        IF 'btree' = ANY (methods) THEN
+            EXECUTE format('ANALYZE storyline_rebuild.%I (%s)', fresh,
+                           (SELECT string_agg(quote_ident(attname), ', ')
+                            FROM pg_attribute
+                            WHERE attrelid = format('storyline_rebuild.%I', fresh)::regclass
+                              AND attnum > 0 AND NOT attisdropped
+                              AND atttypid NOT IN ('jsonb'::regtype, 'tsvector'::regtype)));
+        END IF;
     END LOOP;
 END
 $rebuild$
