@@ -12,7 +12,8 @@
 //! mid-history cut of the largest story; its history paged to the end; the
 //! global feed's first page and its last; a search for a rare and a common
 //! word; `verify`, `rebuild` and `export` in events a second; disk bytes a
-//! event, for the table and each index. It prints one table: each cost at
+//! event, for the table and each index; the import that loaded the stage,
+//! beside pgbench's raw INSERTs in batches of the import's size. It prints one table: each cost at
 //! each size, and its ratio to the first. Not in CI: at 10 M events it runs
 //! for the better part of an hour. `BENCH_DATABASE_URL` (default
 //! .../storyline_bench_scale) is dropped and made anew; needs pgbench.
@@ -245,9 +246,16 @@ async fn measure(
     url: &str,
     loaded: &Loaded,
     seconds: u64,
+    imported: f64,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     let mut costs = Vec::new();
     let duration = Duration::from_secs(seconds);
+    // The import that loaded this stage, beside raw INSERTs of rows of the
+    // same shape in batches of its size (500 a transaction), one client.
+    let raw = common::pgbench_events_per_second(url, "prepared", 1, 500, seconds)?;
+    costs.push(("import events/s (this stage)".into(), imported));
+    costs.push(("raw batched INSERT events/s".into(), raw));
+    costs.push(("import / raw batched INSERT".into(), imported / raw));
     for writers in [1, 8] {
         let (rate, p50, p99) = appends(store, loaded, writers, duration).await?;
         let raw = common::pgbench_events_per_second(url, "prepared", writers, 1, seconds)?;
@@ -400,15 +408,15 @@ async fn main() -> anyhow::Result<()> {
     for size in [total / 10, total * 3 / 10, total] {
         let (started, before) = (Instant::now(), loaded.events);
         load_to(&store, &mut loaded, size).await?;
+        let imported = (loaded.events - before) as f64 / started.elapsed().as_secs_f64().max(1e-3);
         println!(
-            "loaded {} events in {} stories ({:.0} events/s through import)",
+            "loaded {} events in {} stories ({imported:.0} events/s through import)",
             loaded.events,
             loaded.stories.len(),
-            (loaded.events - before) as f64 / started.elapsed().as_secs_f64().max(1e-3)
         );
         table.push((
             loaded.events,
-            measure(&store, &url, &loaded, seconds).await?,
+            measure(&store, &url, &loaded, seconds, imported).await?,
         ));
     }
     println!(
