@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod connection;
 mod context;
+pub mod documents;
 pub mod errors;
 pub mod inputs;
 pub mod limits;

@@ -354,8 +354,10 @@ async fn execute(
     if let Some(variables) = params.variables {
         request = request.variables(Variables::from_json(Json::Object(variables)));
     }
+    crate::api::documents::recall(&mut request, &query);
     let label = match request.parsed_query() {
         Ok(document) => {
+            crate::api::documents::remember(&query, document);
             let op = selected_operation(document, params.operation_name.as_deref());
             if over_get && op.is_some_and(|op| op.ty != OperationType::Query) {
                 let mut response = http_error(
