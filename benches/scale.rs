@@ -415,10 +415,12 @@ async fn main() -> anyhow::Result<()> {
             loaded.events,
             loaded.stories.len(),
         );
-        table.push((
-            loaded.events,
-            measure(&store, &url, &loaded, seconds, imported).await?,
-        ));
+        let costs = measure(&store, &url, &loaded, seconds, imported).await?;
+        // Each stage as it ends: a run stopped early keeps what it measured.
+        for (name, value) in &costs {
+            println!("  {name:<40} {value:>12.1}");
+        }
+        table.push((loaded.events, costs));
     }
     println!(
         "\n{:<40} {}",
