@@ -139,20 +139,12 @@ pub(super) async fn fill_search(
     declare_sources: &str,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(declare_sources).execute(&mut *conn).await?;
-    let fetch = sql!("search/fetch_sources");
     let mut written = 0u64;
-    let mut sources: Vec<Source> = sqlx::query_as(fetch).fetch_all(&mut *conn).await?;
-    // Postgres reads the next chunk while this process analyses the last:
-    // the analysis is a third of the work, and the other core is free.
+    let mut sources = read_sources(&mut *conn).await?;
     while !sources.is_empty() {
-        let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
-        let (next, analysed) = tokio::join!(
-            sqlx::query_as::<_, Source>(fetch).fetch_all(&mut *conn),
-            analysing
-        );
-        let analysed = analysed.map_err(|_| sqlx::Error::WorkerCrashed)?;
+        let (analysed, next) = analyse_while_reading_on(&mut *conn, sources).await?;
         written += insert_documents(&mut *conn, &analysed).await?;
-        sources = next?;
+        sources = next;
     }
     sqlx::query(sql!("search/close_sources"))
         .execute(&mut *conn)
@@ -174,20 +166,14 @@ pub(super) async fn fill_search_beside(
     sqlx::query(declare_sources).execute(&mut *reader).await?;
     let (analysed, mut to_write) = tokio::sync::mpsc::channel::<Analysed>(2);
     let read_and_analyse = async move {
-        let fetch = sql!("search/fetch_sources");
-        let mut sources: Vec<Source> = sqlx::query_as(fetch).fetch_all(&mut *reader).await?;
+        let mut sources = read_sources(&mut *reader).await?;
         while !sources.is_empty() {
-            let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
-            let (next, chunk) = tokio::join!(
-                sqlx::query_as::<_, Source>(fetch).fetch_all(&mut *reader),
-                analysing
-            );
-            let chunk = chunk.map_err(|_| sqlx::Error::WorkerCrashed)?;
+            let (chunk, next) = analyse_while_reading_on(&mut *reader, sources).await?;
             if analysed.send(chunk).await.is_err() {
                 // The writer failed; its error is the one to report.
                 break;
             }
-            sources = next?;
+            sources = next;
         }
         drop(analysed);
         sqlx::query(sql!("search/close_sources"))
@@ -204,6 +190,27 @@ pub(super) async fn fill_search_beside(
     };
     let ((), written) = tokio::try_join!(read_and_analyse, write)?;
     Ok(written)
+}
+
+/// The next chunk of the cursor `search/declare_sources.sql` (or a
+/// rebuild's) opened on `conn`.
+async fn read_sources(conn: &mut PgConnection) -> Result<Vec<Source>, sqlx::Error> {
+    sqlx::query_as(sql!("search/fetch_sources"))
+        .fetch_all(conn)
+        .await
+}
+
+/// Analyses `sources` on a blocking thread while Postgres reads the next
+/// chunk on `conn`: the analysis is a third of the work, and the other core
+/// is free.
+async fn analyse_while_reading_on(
+    conn: &mut PgConnection,
+    sources: Vec<Source>,
+) -> Result<(Analysed, Vec<Source>), sqlx::Error> {
+    let analysing = tokio::task::spawn_blocking(move || Analysed::of(&sources));
+    let (next, analysed) = tokio::join!(read_sources(conn), analysing);
+    let analysed = analysed.map_err(|_| sqlx::Error::WorkerCrashed)?;
+    Ok((analysed, next?))
 }
 
 async fn insert_documents(conn: &mut PgConnection, chunk: &Analysed) -> Result<u64, sqlx::Error> {
