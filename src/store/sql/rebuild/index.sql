@@ -41,13 +41,16 @@ BEGIN
         END LOOP;
         -- Statistics of the columns the planner filters and joins on; a
         -- sample of JSON documents costs most of an ANALYZE and steers no plan.
+        -- The search documents' most common lexemes do: without them a word
+        -- in every document is planned as a rare one, a bitmap of every
+        -- document (224 ms instead of 3 ms at 1 M events).
         IF 'btree' = ANY (methods) THEN
             EXECUTE format('ANALYZE storyline_rebuild.%I (%s)', fresh,
                            (SELECT string_agg(quote_ident(attname), ', ')
                             FROM pg_attribute
                             WHERE attrelid = format('storyline_rebuild.%I', fresh)::regclass
                               AND attnum > 0 AND NOT attisdropped
-                              AND atttypid NOT IN ('jsonb'::regtype, 'tsvector'::regtype)));
+                              AND atttypid <> 'jsonb'::regtype));
         END IF;
     END LOOP;
 END
