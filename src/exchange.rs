@@ -208,6 +208,11 @@ async fn check_against_heads(
     Ok(())
 }
 
+/// An import appending this many events or more ends by refreshing the
+/// planner's statistics: the first queries after a load are not planned on
+/// the figures of the tables before it. (About 0.3 s at 1 M events.)
+const ANALYZE_AFTER_EVENTS: u64 = 10_000;
+
 async fn import_lines(
     store: &Store,
     input: impl BufRead,
@@ -254,6 +259,9 @@ async fn import_lines(
     }
     progress.finish_and_clear();
     store.flush_notifications().await;
+    if report.appended >= ANALYZE_AFTER_EVENTS {
+        store.analyze_after_load().await?;
+    }
     report.stories = stories.len() as u64;
     Ok(report)
 }

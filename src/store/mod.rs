@@ -413,6 +413,15 @@ impl Store {
 
     /// Waits until every wake-up queued so far has been sent to Postgres.
     /// Short-lived processes (the CLI) call it before exiting.
+    /// Fresh planner statistics for the tables a large load filled
+    /// (`sql/maintenance/analyze_after_load.sql`).
+    pub async fn analyze_after_load(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql(sql!("maintenance/analyze_after_load"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn flush_notifications(&self) {
         self.notifier.flush().await;
     }
