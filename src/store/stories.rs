@@ -30,10 +30,6 @@ impl StoryHeader {
     }
 }
 
-/// The columns of a story header, as `HeaderRow` reads them.
-const HEADER_COLUMNS: &str =
-    "s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility, s.embargo_until";
-
 #[derive(sqlx::FromRow)]
 struct HeaderRow {
     story_id: Uuid,
@@ -125,29 +121,6 @@ impl StoryFilter {
 }
 
 impl FilterQueries {
-    /// `SELECT <columns> FROM stories s WHERE ...`, a line per filter in
-    /// use: no condition stays for an absent one, where a prepared
-    /// statement's `$n IS NULL OR ...` skewed its generic plan.
-    fn stories_where<'q>(&'q self, columns: &str, public_only: bool) -> QueryBuilder<'q, Postgres> {
-        let mut query = QueryBuilder::new(format!("SELECT {columns} FROM stories s WHERE true"));
-        if let Some(status) = self.status {
-            query.push(" AND s.status = ").push_bind(status);
-        }
-        // A story matches a query when one of its documents in the search
-        // model does (its own, or a live development's); the search and
-        // the actor may be matched by different documents.
-        for words in [&self.search, &self.actor].into_iter().flatten() {
-            query
-                .push(" AND EXISTS (SELECT 1 FROM story_search d WHERE d.story_id = s.story_id AND d.search @@ ")
-                .push_bind(words.as_str())
-                .push("::tsquery)");
-        }
-        if public_only {
-            query.push(" AND storyline_is_public(s.visibility, s.embargo_until)");
-        }
-        query
-    }
-
     /// Whether one prepared plan serves every call: not when words are
     /// matched. How common a word is decides between probing each story's
     /// documents (a word in most of them: 3 ms at 1 M events) and one
@@ -156,6 +129,31 @@ impl FilterQueries {
     /// about 0.5 ms.
     fn keeps_one_plan(&self) -> bool {
         self.search.is_none() && self.actor.is_none()
+    }
+}
+
+/// The list's conditions, a line per filter in use: no condition stays for
+/// an absent one, where a prepared statement's `$n IS NULL OR ...` skewed
+/// its generic plan.
+fn push_filter<'q>(
+    query: &mut QueryBuilder<'q, Postgres>,
+    queries: &'q FilterQueries,
+    public_only: bool,
+) {
+    if let Some(status) = queries.status {
+        query.push(" AND s.status = ").push_bind(status);
+    }
+    // A story matches a query when one of its documents in the search model
+    // does (its own, or a live development's); the search and the actor
+    // may be matched by different documents.
+    for words in [&queries.search, &queries.actor].into_iter().flatten() {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM story_search d WHERE d.story_id = s.story_id AND d.search @@ ")
+            .push_bind(words.as_str())
+            .push("::tsquery)");
+    }
+    if public_only {
+        query.push(" AND storyline_is_public(s.visibility, s.embargo_until)");
     }
 }
 
@@ -201,7 +199,11 @@ impl Store {
         let Some(queries) = filter.queries()? else {
             return Ok(Vec::new());
         };
-        let mut list = queries.stories_where(HEADER_COLUMNS, filter.public_only);
+        let mut list = QueryBuilder::<Postgres>::new(
+            "SELECT s.story_id, s.slug, s.version, s.created_at, s.updated_at, s.visibility, \
+             s.embargo_until FROM stories s WHERE true",
+        );
+        push_filter(&mut list, &queries, filter.public_only);
         if let Some(after) = after {
             list.push(" AND (s.updated_at, s.story_id) < (")
                 .push_bind(after.updated_at)
@@ -224,7 +226,8 @@ impl Store {
         let Some(queries) = filter.queries()? else {
             return Ok(0);
         };
-        let mut count = queries.stories_where("count(*)", filter.public_only);
+        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM stories s WHERE true");
+        push_filter(&mut count, &queries, filter.public_only);
         let count = count
             .build_query_scalar::<i64>()
             .persistent(queries.keeps_one_plan());
