@@ -4,7 +4,7 @@
 //! developments, the other analyses the search documents), then swapped in
 //! for the live ones by the transaction that held appends off throughout.
 
-use sqlx::{Connection, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use super::{Store, StoreError};
 
@@ -39,20 +39,26 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // Both workers begin after the lock: they read the same events, and
-        // every event there is.
-        let filled = tokio::try_join!(self.fill_story_tables(), self.fill_search_table());
-        let stories = match filled {
-            Ok((stories, ())) => stories,
-            Err(e) => {
+        // every event there is. The events are counted meanwhile, on the
+        // transaction that waits for them.
+        let workers =
+            async { tokio::try_join!(self.fill_story_tables(), self.fill_search_table()) };
+        let count = sqlx::query_scalar::<_, i64>(sql!("rebuild/count_events")).fetch_one(&mut *tx);
+        let (filled, counted) = tokio::join!(workers, count);
+        let (stories, events) = match (filled, counted) {
+            (Ok((stories, ())), Ok(events)) => (stories, events),
+            (Err(e), _) => {
                 drop(tx);
                 self.discard_fresh_tables().await;
                 return Err(e);
             }
+            (_, Err(e)) => {
+                drop(tx);
+                self.discard_fresh_tables().await;
+                return Err(e.into());
+            }
         };
         let stage = Stage::begin("swap");
-        let events: i64 = sqlx::query_scalar(sql!("rebuild/count_events"))
-            .fetch_one(&mut *tx)
-            .await?;
         let report = RebuildReport {
             stories,
             events: u64::try_from(events).unwrap_or_default(),
@@ -135,8 +141,12 @@ impl Store {
 
     /// A connection of a worker's own, outside the pool: a rebuild must not
     /// wait for a pool that a server's requests (or a pool of one) hold.
+    /// Its statements run for seconds by design: not logged as slow.
     async fn rebuild_worker(&self) -> Result<PgConnection, StoreError> {
-        Ok(PgConnection::connect_with(&self.pool.connect_options()).await?)
+        let options = (*self.pool.connect_options())
+            .clone()
+            .log_slow_statements(log::LevelFilter::Off, std::time::Duration::ZERO);
+        Ok(PgConnection::connect_with(&options).await?)
     }
 
     /// Drops what a failed rebuild filled; the next one would anyway.

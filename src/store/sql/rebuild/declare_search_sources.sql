@@ -4,12 +4,17 @@
 -- rebuild/prepare.sql's view merges it, and each story's title and summary
 -- (under the nil development id). The columns of search/declare_sources.sql.
 -- Only the searched fields are written out: the whole payload as text, and
--- parsing it, cost more than half of this worker's time.
+-- parsing it, cost more than half of this worker's time. Each is read from
+-- the correction's changes or else the report (the view's merged payload
+-- would be merged anew for each of the six).
 DECLARE search_sources NO SCROLL CURSOR FOR
 SELECT story_id, development_id,
-       (payload -> 'headline')::text AS headline, (payload -> 'summary')::text AS summary,
-       (payload -> 'location')::text AS location, (payload -> 'actors')::text AS actors,
-       (payload -> 'quotes')::text AS quotes, (payload -> 'tags')::text AS tags
+       coalesce(changes -> 'headline', reported -> 'headline')::text AS headline,
+       coalesce(changes -> 'summary', reported -> 'summary')::text AS summary,
+       coalesce(changes -> 'location', reported -> 'location')::text AS location,
+       coalesce(changes -> 'actors', reported -> 'actors')::text AS actors,
+       coalesce(changes -> 'quotes', reported -> 'quotes')::text AS quotes,
+       coalesce(changes -> 'tags', reported -> 'tags')::text AS tags
 FROM developments_of_events WHERE retracted_in_version IS NULL
 UNION ALL
 SELECT story_id, '00000000-0000-0000-0000-000000000000'::uuid, (payload -> 'title')::text,

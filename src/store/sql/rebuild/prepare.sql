@@ -58,20 +58,32 @@ WITH later AS (
                      'DevelopmentRetracted')
     GROUP BY e.story_id, (e.payload ->> 'developmentId')::uuid
 )
-SELECT r.story_id, (r.payload ->> 'developmentId')::uuid AS development_id,
-       r.payload || coalesce(l.changes, '{}'::jsonb) AS payload,
-       coalesce((l.changes ->> 'occurredAt')::timestamptz,
-                (r.payload ->> 'occurredAt')::timestamptz) AS occurred_at,
+SELECT r.story_id, r.development_id,
+       -- Merged only where a correction changed something: a jsonb
+       -- concatenation writes the whole document anew.
+       CASE WHEN l.changes IS NULL OR l.changes = '{}'::jsonb THEN r.payload
+            ELSE r.payload || l.changes END AS payload,
+       -- The parts, for a reader of a few fields: a view's column is
+       -- computed again at each use (merged six times for the six searched
+       -- fields), where `coalesce(changes -> f, reported -> f)` reads one.
+       r.payload AS reported, l.changes,
+       -- A report's event keeps its development's occurredAt in a column
+       -- of its own (the contract's Event.occurredAt): no text to parse.
+       coalesce((l.changes ->> 'occurredAt')::timestamptz, r.occurred_at) AS occurred_at,
        r.version AS reported_in_version,
        coalesce(l.corrected_in_versions, '{}'::int[]) AS corrected_in_versions,
        l.retracted_in_version, l.retraction_reason,
        r.recorded_at AS reported_at,
-       storyline_reported_verdicts(r.payload, r.version, r.recorded_at)
-           || coalesce(l.verdicts, '[]'::jsonb) AS verifications
-FROM events r
-LEFT JOIN later l
-    ON l.story_id = r.story_id AND l.development_id = (r.payload ->> 'developmentId')::uuid
-WHERE r.type = 'DevelopmentReported';
+       CASE WHEN l.verdicts IS NULL OR l.verdicts = '[]'::jsonb
+            THEN storyline_reported_verdicts(r.payload, r.version, r.recorded_at)
+            ELSE storyline_reported_verdicts(r.payload, r.version, r.recorded_at)
+                 || l.verdicts END AS verifications
+-- The id read out of each report once (OFFSET 0 keeps the subquery
+-- whole), not again for the join: a third of a second at 1.5 M reports.
+FROM (SELECT story_id, (payload ->> 'developmentId')::uuid AS development_id, payload,
+             version, recorded_at, occurred_at
+      FROM events WHERE type = 'DevelopmentReported' OFFSET 0) AS r
+LEFT JOIN later l ON l.story_id = r.story_id AND l.development_id = r.development_id;
 -- The plans above need the events' statistics (which share of them is of
 -- each type); a bulk import may have left none yet. Old ones serve: the
 -- shares change slowly, and the planner scales them by the table's size.
