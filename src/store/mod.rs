@@ -411,8 +411,6 @@ impl Store {
         self.pool.size() >= max && self.pool.num_idle() == 0
     }
 
-    /// Waits until every wake-up queued so far has been sent to Postgres.
-    /// Short-lived processes (the CLI) call it before exiting.
     /// Fresh planner statistics for the tables a large load filled
     /// (`sql/maintenance/analyze_after_load.sql`).
     pub async fn analyze_after_load(&self) -> Result<(), StoreError> {
@@ -422,6 +420,8 @@ impl Store {
         Ok(())
     }
 
+    /// Waits until every wake-up queued so far has been sent to Postgres.
+    /// Short-lived processes (the CLI) call it before exiting.
     pub async fn flush_notifications(&self) {
         self.notifier.flush().await;
     }

@@ -45,17 +45,12 @@ impl Store {
             async { tokio::try_join!(self.fill_story_tables(), self.fill_search_table()) };
         let count = sqlx::query_scalar::<_, i64>(sql!("rebuild/count_events")).fetch_one(&mut *tx);
         let (filled, counted) = tokio::join!(workers, count);
-        let (stories, events) = match (filled, counted) {
+        let (stories, events) = match (filled, counted.map_err(StoreError::from)) {
             (Ok((stories, ())), Ok(events)) => (stories, events),
-            (Err(e), _) => {
+            (Err(e), _) | (_, Err(e)) => {
                 drop(tx);
                 self.discard_fresh_tables().await;
                 return Err(e);
-            }
-            (_, Err(e)) => {
-                drop(tx);
-                self.discard_fresh_tables().await;
-                return Err(e.into());
             }
         };
         let stage = Stage::begin("swap");
