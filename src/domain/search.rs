@@ -316,14 +316,9 @@ pub struct SearchedFields<'a> {
     pub tags: Option<&'a str>,
 }
 
-/// [`development_document_from_text`] of a payload holding these fields:
-/// the same document, field for field (one that does not parse empties
-/// the document, as it does the whole payload's).
-pub fn document_of_fields(fields: &SearchedFields<'_>) -> SearchDocument {
-    searchable_of_fields(fields).document()
-}
-
-/// [`document_of_fields`] in Postgres's binary form of a `tsvector` (what
+/// The document of a payload holding these fields, field for field (one
+/// that does not parse empties it, as it does the whole payload's), in
+/// Postgres's binary form of a `tsvector` (what
 /// `tsvectorsend` writes and `tsvectorrecv` reads), appended to `out`: a
 /// rebuild copies its documents in this form, which Postgres stores without
 /// parsing text.
@@ -669,6 +664,12 @@ fn terms(text: &str) -> Vec<Term> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`development_document_from_text`] of a payload holding these
+    /// fields, read field by field as a rebuild reads them.
+    fn document_of_fields(fields: &SearchedFields<'_>) -> SearchDocument {
+        searchable_of_fields(fields).document()
+    }
 
     fn doc(text: &str) -> String {
         story_document(text, None).0
