@@ -92,6 +92,16 @@ struct Loaded {
     day: DateTime<Utc>,
 }
 
+impl Loaded {
+    /// The story writer `w` appends to: one of the sample, never the
+    /// largest (the first loaded), whose growth would move what `stateAt`
+    /// and paging measure, unless it is the only one.
+    fn story_of_writer(&self, w: usize) -> StoryId {
+        let others = self.sample.saturating_sub(1).max(1);
+        self.stories[(1 + (w * 7919) % others).min(self.sample - 1)].0
+    }
+}
+
 /// One story's events as import lines.
 fn story_lines(loaded: &mut Loaded, slug: &str, size: usize) -> String {
     let mut out = String::new();
@@ -215,10 +225,7 @@ async fn appends(
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
             let store = store.clone();
-            // Never the largest story (the first loaded): appends to it
-            // would grow the story that stateAt and paging measure.
-            let pick = (1 + (w * 7919) % loaded.sample.saturating_sub(1).max(1)).min(loaded.sample - 1);
-            let story = loaded.stories[pick].0;
+            let story = loaded.story_of_writer(w);
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while started.elapsed() < duration {
