@@ -97,8 +97,11 @@ impl Loaded {
     /// largest (the first loaded), whose growth would move what `stateAt`
     /// and paging measure, unless it is the only one.
     fn story_of_writer(&self, w: usize) -> StoryId {
-        let others = self.sample.saturating_sub(1).max(1);
-        self.stories[(1 + (w * 7919) % others).min(self.sample - 1)].0
+        let pick = match self.sample {
+            0 | 1 => 0,
+            sample => 1 + (w * 7919) % (sample - 1),
+        };
+        self.stories[pick].0
     }
 }
 
