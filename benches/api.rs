@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
         // the machine (a checkpoint, the page cache) falls on both; the
         // median round's ratio is the figure.
         let rounds: usize = common::env_number("BENCH_ROUNDS", 5);
-        let mut ratios = Vec::new();
+        let mut measured: Vec<(f64, f64)> = Vec::new();
         for round in 1..=rounds {
             let raw = common::pgbench_events_per_second(&url, "simple", 8, 1, seconds)?;
             let appends =
@@ -80,10 +80,10 @@ async fn main() -> anyhow::Result<()> {
                  pgbench {raw:>8.0}/s, ratio {:.2}",
                 appends / raw
             );
-            ratios.push((appends / raw, appends, raw));
+            measured.push((appends, raw));
         }
-        ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(&(_, appends, raw)) = ratios.get(ratios.len() / 2) {
+        measured.sort_by(|(a, a_raw), (b, b_raw)| (a / a_raw).total_cmp(&(b / b_raw)));
+        if let Some(&(appends, raw)) = measured.get(measured.len() / 2) {
             print_appends(appends, raw);
         }
     }
