@@ -16,40 +16,56 @@ const REMEMBERED_DOCUMENTS: usize = 256;
 /// Longer texts are parsed every time: real operations are far shorter.
 const REMEMBERED_QUERY_BYTES: usize = 4 * 1024;
 
-static DOCUMENTS: LazyLock<Mutex<HashMap<String, ExecutableDocument>>> =
-    LazyLock::new(Mutex::default);
-
-fn documents() -> std::sync::MutexGuard<'static, HashMap<String, ExecutableDocument>> {
-    // A panic elsewhere cannot leave a map half written: its entries are
-    // whole documents.
-    DOCUMENTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// A bounded memory of parsed documents by their text.
+#[derive(Default)]
+struct Memory {
+    documents: Mutex<HashMap<String, ExecutableDocument>>,
 }
+
+impl Memory {
+    fn documents(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+        // A panic elsewhere cannot leave a map half written: its entries are
+        // whole documents.
+        self.documents
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn recall(&self, request: &mut Request, query: &str) {
+        if query.len() > REMEMBERED_QUERY_BYTES {
+            return;
+        }
+        if let Some(document) = self.documents().get(query).cloned() {
+            request.set_parsed_query(document);
+        }
+    }
+
+    fn remember(&self, query: &str, document: &ExecutableDocument) {
+        if query.len() > REMEMBERED_QUERY_BYTES {
+            return;
+        }
+        let mut documents = self.documents();
+        if documents.contains_key(query) {
+            return;
+        }
+        if documents.len() >= REMEMBERED_DOCUMENTS {
+            documents.clear();
+        }
+        documents.insert(query.to_owned(), document.clone());
+    }
+}
+
+/// The process's one memory.
+static PROCESS_MEMORY: LazyLock<Memory> = LazyLock::new(Memory::default);
 
 /// Gives `request` the document of its text `query` if it was parsed before.
 pub fn recall(request: &mut Request, query: &str) {
-    if query.len() > REMEMBERED_QUERY_BYTES {
-        return;
-    }
-    if let Some(document) = documents().get(query).cloned() {
-        request.set_parsed_query(document);
-    }
+    PROCESS_MEMORY.recall(request, query);
 }
 
 /// Remembers the document parsed from `query`.
 pub fn remember(query: &str, document: &ExecutableDocument) {
-    if query.len() > REMEMBERED_QUERY_BYTES {
-        return;
-    }
-    let mut documents = documents();
-    if documents.contains_key(query) {
-        return;
-    }
-    if documents.len() >= REMEMBERED_DOCUMENTS {
-        documents.clear();
-    }
-    documents.insert(query.to_owned(), document.clone());
+    PROCESS_MEMORY.remember(query, document);
 }
 
 #[cfg(test)]
@@ -58,29 +74,33 @@ mod tests {
 
     #[test]
     fn a_remembered_text_brings_back_the_document_it_parsed_to() {
+        // A memory of its own: tests run at once, and one clearing the
+        // process's memory between these two steps made this fail in CI.
+        let memory = Memory::default();
         let query = "query Remembered { stories(first: 2) { nodes { slug } } }";
         let mut first = Request::new(query);
         let parsed = first.parsed_query().cloned().expect("it parses");
-        remember(query, &parsed);
+        memory.remember(query, &parsed);
         let mut again = Request::new("{ never parsed }");
-        recall(&mut again, query);
+        memory.recall(&mut again, query);
         let recalled = again.parsed_query().expect("recalled");
         assert_eq!(format!("{recalled:?}"), format!("{parsed:?}"));
     }
 
     #[test]
     fn ever_new_texts_never_hold_more_than_the_bound() {
+        let memory = Memory::default();
         for n in 0..REMEMBERED_DOCUMENTS * 2 + 3 {
             let query = format!("{{ bounded{n} }}");
             let mut request = Request::new(query.clone());
             let parsed = request.parsed_query().cloned().expect("it parses");
-            remember(&query, &parsed);
+            memory.remember(&query, &parsed);
         }
-        assert!(documents().len() <= REMEMBERED_DOCUMENTS);
+        assert!(memory.documents().len() <= REMEMBERED_DOCUMENTS);
         let long = format!("{{ {} }}", "a ".repeat(REMEMBERED_QUERY_BYTES));
         let mut request = Request::new(long.clone());
         let parsed = request.parsed_query().cloned().expect("it parses");
-        remember(&long, &parsed);
-        assert!(!documents().contains_key(&long));
+        memory.remember(&long, &parsed);
+        assert!(!memory.documents().contains_key(&long));
     }
 }
