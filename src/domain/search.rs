@@ -382,7 +382,7 @@ fn actor_key(name: &str) -> Option<String> {
 /// Calls `emit(lexeme, position)` for each indexed word of `text`, counting
 /// positions on from `*position` (stop words take one too, so a phrase
 /// query keeps its gaps).
-fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(String, u32)) {
+fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(&str, u32)) {
     let mut lower = String::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         if word.is_empty() {
@@ -390,9 +390,11 @@ fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(String, u32)) {
         }
         *position = (*position + 1).min(MAX_POSITION);
         lower_case_into(word, &mut lower);
-        if let Some(lexeme) = remembered_lexeme(&lower) {
-            emit(lexeme, *position);
-        }
+        with_remembered_lexeme(&lower, |lexeme| {
+            if let Some(lexeme) = lexeme {
+                emit(lexeme, *position);
+            }
+        });
     }
 }
 
@@ -407,9 +409,11 @@ fn lower_case_into(word: &str, lower: &mut String) {
     }
 }
 
-/// Words whose lexemes a thread remembers at most; then it starts afresh,
-/// so the memory stays bounded whatever text comes by.
-const REMEMBERED_WORDS: usize = 20_000;
+/// Words whose lexemes a thread remembers at most (some 100 bytes each);
+/// then it starts afresh, so the memory stays bounded whatever text comes
+/// by. At 20,000 a rebuild of the scale bench (a vocabulary of 20,000 and
+/// more) started afresh so often that stemming was back in its profile.
+const REMEMBERED_WORDS: usize = 50_000;
 /// Longer words are analysed every time: rare, and costly to keep.
 const REMEMBERED_WORD_BYTES: usize = 32;
 
@@ -418,24 +422,31 @@ thread_local! {
     /// (`None`: a stop word, or too long to index). News text repeats its
     /// words, and stemming them afresh was the largest cost of a rebuild's
     /// search documents (a third of its CPU, by perf).
-    static LEXEMES: RefCell<HashMap<Box<str>, Option<Box<str>>>> = RefCell::default();
+    /// Hashed with foldhash: SipHash's resistance to chosen keys buys
+    /// nothing in a map that starts afresh when full, and cost 6 % of a
+    /// rebuild's analysis.
+    static LEXEMES: RefCell<HashMap<Box<str>, Option<Box<str>>, foldhash::fast::RandomState>> =
+        RefCell::default();
 }
 
-/// The lexeme of a lower-case word, from the thread's memory if it can.
-fn remembered_lexeme(lower: &str) -> Option<String> {
+/// Calls `use_lexeme` with the lexeme of a lower-case word, from the
+/// thread's memory if it can: lent, not copied, as most words of a
+/// document are already in it.
+fn with_remembered_lexeme<T>(lower: &str, use_lexeme: impl FnOnce(Option<&str>) -> T) -> T {
     if lower.len() > REMEMBERED_WORD_BYTES {
-        return lexeme(lower);
+        return use_lexeme(lexeme(lower).as_deref());
     }
     LEXEMES.with_borrow_mut(|known| {
         if let Some(found) = known.get(lower) {
-            return found.as_deref().map(str::to_owned);
+            return use_lexeme(found.as_deref());
         }
-        let found = lexeme(lower);
         if known.len() >= REMEMBERED_WORDS {
             known.clear();
         }
-        known.insert(lower.into(), found.as_deref().map(Into::into));
-        found
+        let found = known
+            .entry(lower.into())
+            .or_insert_with(|| lexeme(lower).map(Into::into));
+        use_lexeme(found.as_deref())
     })
 }
 
@@ -469,7 +480,7 @@ impl DocumentBuilder {
 
     fn add_actor(&mut self, name: &str) {
         if let Some(key) = actor_key(name).filter(|key| key.len() <= MAX_LEXEME_BYTES) {
-            add_lexeme(&mut self.lexemes, &mut self.bytes, key, None);
+            add_lexeme(&mut self.lexemes, &mut self.bytes, &key, None);
         }
     }
 
@@ -508,16 +519,19 @@ impl DocumentBuilder {
 fn add_lexeme(
     lexemes: &mut BTreeMap<String, Vec<u32>>,
     bytes: &mut usize,
-    lexeme: String,
+    lexeme: &str,
     at: Option<u32>,
 ) {
-    if !lexemes.contains_key(&lexeme) {
-        if *bytes + lexeme.len() > MAX_DOCUMENT_BYTES {
-            return;
+    let positions = match lexemes.get_mut(lexeme) {
+        Some(positions) => positions,
+        None => {
+            if *bytes + lexeme.len() > MAX_DOCUMENT_BYTES {
+                return;
+            }
+            *bytes += lexeme.len();
+            lexemes.entry(lexeme.to_owned()).or_default()
         }
-        *bytes += lexeme.len();
-    }
-    let positions = lexemes.entry(lexeme).or_default();
+    };
     if let Some(at) = at {
         // Positions only grow (the clamp can repeat the last one).
         if positions.len() < MAX_POSITIONS_PER_LEXEME && positions.last() != Some(&at) {
@@ -593,7 +607,9 @@ pub fn search_query(text: &str) -> Result<Option<SearchQuery>, QueryError> {
 fn phrase_query(text: &str) -> Option<(String, usize)> {
     let mut words = Vec::new();
     let mut position = 0;
-    analyse(text, &mut position, |lexeme, at| words.push((lexeme, at)));
+    analyse(text, &mut position, |lexeme, at| {
+        words.push((lexeme.to_owned(), at))
+    });
     let ((first, mut previous), rest) = words.split_first().map(|(f, r)| (f.clone(), r))?;
     let mut phrase = String::new();
     push_quoted(&mut phrase, &first);
@@ -737,6 +753,10 @@ mod tests {
             document_of_fields(&story),
             story_document("Kabul airport", Some("Evacuation"))
         );
+    }
+
+    fn remembered_lexeme(lower: &str) -> Option<String> {
+        with_remembered_lexeme(lower, |lexeme| lexeme.map(str::to_owned))
     }
 
     #[test]
