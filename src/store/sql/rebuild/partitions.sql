@@ -5,5 +5,5 @@
 SELECT c.relname::text
 FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = format('storyline_rebuild.%I', $1)::regclass
+WHERE i.inhparent = format('storyline_rebuild.%I', $1::text)::regclass
 ORDER BY c.relname
