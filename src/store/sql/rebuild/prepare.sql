@@ -39,9 +39,13 @@ BEGIN
     END IF;
 END
 $rebuild$;
+-- A correction's changes over the ones before it: `||` keeps the later
+-- value of a field both hold, which is what applying them in order does.
+CREATE AGGREGATE storyline_rebuild.merged_changes(jsonb)
+    (SFUNC = jsonb_concat, STYPE = jsonb);
 -- Every development as its events leave it, in one pass: its report, its
 -- corrections merged into one patch (the latest value of each field
--- winning, which is what applying them in order does), its verdicts after
+-- winning), its verdicts after
 -- the one its report gave (oldest first, as the append statements add
 -- them), its retraction. The later events are grouped first, and joined to
 -- the reports once. The rebuild writes story_developments from it and
@@ -50,8 +54,12 @@ $rebuild$;
 CREATE VIEW storyline_rebuild.developments_of_events AS
 WITH later AS (
     SELECT e.story_id, (e.payload ->> 'developmentId')::uuid AS development_id,
-           coalesce(jsonb_object_agg(field.key, field.value ORDER BY e.version)
-                        FILTER (WHERE field.key IS NOT NULL), '{}'::jsonb) AS changes,
+           -- Merged whole, not a row per changed field (jsonb_each): the
+           -- planner guessed 100 rows a correction, and to sort the 12 M it
+           -- expected it read every event in story order instead (the
+           -- search documents' cursor 5.0 s, now 3.2 s, at 1.5 M events).
+           coalesce(storyline_rebuild.merged_changes(e.payload -> 'changes' ORDER BY e.version)
+                        FILTER (WHERE e.type = 'DevelopmentCorrected'), '{}'::jsonb) AS changes,
            coalesce(array_agg(DISTINCT e.version ORDER BY e.version)
                         FILTER (WHERE e.type = 'DevelopmentCorrected'), '{}'::int[])
                AS corrected_in_versions,
@@ -64,9 +72,6 @@ WITH later AS (
            max(e.payload ->> 'reason') FILTER (WHERE e.type = 'DevelopmentRetracted')
                AS retraction_reason
     FROM events e
-    -- A row per changed field of a correction; one row for any other event.
-    LEFT JOIN LATERAL jsonb_each(CASE WHEN e.type = 'DevelopmentCorrected'
-                                      THEN e.payload -> 'changes' END) AS field ON true
     WHERE e.type IN ('DevelopmentCorrected', 'DevelopmentVerificationChanged',
                      'DevelopmentRetracted')
     GROUP BY e.story_id, (e.payload ->> 'developmentId')::uuid
