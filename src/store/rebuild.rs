@@ -1,9 +1,8 @@
 //! Rebuilding the story snapshot from the events: fresh tables filled by
 //! set-based statements (`sql/rebuild/`) and indexed by two workers at once,
-//! each on connections of its own (one writes the stories and their
-//! developments, the other analyses the search documents and indexes their
-//! partitions at once), then swapped in for the live ones by the
-//! transaction that held appends off throughout.
+//! each on a connection of its own (one writes the stories and their
+//! developments, the other analyses the search documents), then swapped in
+//! for the live ones by the transaction that held appends off throughout.
 
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
@@ -99,15 +98,14 @@ impl Store {
     /// The second worker: the fresh `story_search`, its documents analysed
     /// here from the events (the other worker's tables are not visible
     /// until it commits), read on one connection and written on another,
-    /// then indexed: each partition on a connection of its own, all at once
-    /// (one GIN build uses one core), then the parent, which attaches
-    /// theirs.
+    /// then indexed on both at once: the btrees on one, the GIN on the
+    /// other.
     async fn fill_search_table(&self) -> Result<(), StoreError> {
         let (mut reader, mut writer) = (self.rebuild_worker().await?, self.rebuild_worker().await?);
         let mut reading = reader.begin().await?;
-        enter_fresh_tables(&mut reading, "story_search", "btree,gin").await?;
+        enter_fresh_tables(&mut reading, "story_search", "btree").await?;
         let mut writing = writer.begin().await?;
-        enter_fresh_tables(&mut writing, "story_search", "btree,gin").await?;
+        enter_fresh_tables(&mut writing, "story_search", "gin").await?;
         let stage = Stage::begin("search documents");
         super::search::fill_search_beside(
             &mut reading,
@@ -118,35 +116,21 @@ impl Store {
         // Committed first, for the indexes to see every document.
         writing.commit().await?;
         stage.end();
-        let stage = Stage::begin("search indexes");
-        let partitions: Vec<String> = sqlx::query_scalar(sql!("rebuild/partitions"))
-            .bind("story_search")
-            .fetch_all(&mut *reading)
-            .await?;
-        futures_util::future::try_join_all(
-            partitions
-                .iter()
-                .map(|partition| self.index_partition(partition)),
-        )
-        .await?;
-        sqlx::raw_sql(sql!("rebuild/index"))
-            .execute(&mut *reading)
-            .await?;
-        reading.commit().await?;
-        stage.end();
-        Ok(())
-    }
-
-    /// Builds every index of a fresh partition on a connection of its own,
-    /// and commits them for its parent's to attach.
-    async fn index_partition(&self, partition: &str) -> Result<(), StoreError> {
-        let mut conn = self.rebuild_worker().await?;
-        let mut tx = conn.begin().await?;
-        enter_fresh_tables(&mut tx, partition, "btree,gin").await?;
-        sqlx::raw_sql(sql!("rebuild/index"))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let mut indexing = writer.begin().await?;
+        enter_fresh_tables(&mut indexing, "story_search", "gin").await?;
+        // Whichever attaches its lock first, the other waits for it to
+        // end: each commits as soon as it is done.
+        let gin = async {
+            index_fresh_tables(&mut indexing, "search GIN index").await?;
+            indexing.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        let key = async {
+            index_fresh_tables(&mut reading, "search key").await?;
+            reading.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        tokio::try_join!(gin, key)?;
         Ok(())
     }
 

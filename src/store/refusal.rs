@@ -112,24 +112,15 @@ impl Store {
 /// Any other error is a real failure.
 pub(super) fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(e) => e.constraint().is_some_and(|key| {
-            matches!(
-                key,
-                "events_id_key" | "events_story_version_key" | "story_developments_pkey"
-            ) || is_search_key(key)
-        }),
+        sqlx::Error::Database(e) => matches!(
+            e.constraint(),
+            Some("events_id_key")
+                | Some("events_story_version_key")
+                | Some("story_developments_pkey")
+                | Some("story_search_pkey")
+        ),
         _ => false,
     }
-}
-
-/// The key of the search documents: a violation names the key of the
-/// partition the row went to (`story_search_0_pkey`, migrations/0014).
-fn is_search_key(key: &str) -> bool {
-    key == "story_search_pkey"
-        || key
-            .strip_prefix("story_search_")
-            .and_then(|rest| rest.strip_suffix("_pkey"))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 pub(super) fn is_slug_clash(error: &sqlx::Error) -> bool {
@@ -143,27 +134,4 @@ pub(super) fn slug_of(events: &[NewEvent]) -> String {
         .find_map(|e| e.payload.get("slug").and_then(serde_json::Value::as_str))
         .unwrap_or_default()
         .to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_search_key;
-
-    #[test]
-    fn the_search_key_is_the_parents_or_a_numbered_partitions() {
-        for key in [
-            "story_search_pkey",
-            "story_search_0_pkey",
-            "story_search_12_pkey",
-        ] {
-            assert!(is_search_key(key), "{key}");
-        }
-        for key in [
-            "story_search__pkey",
-            "story_search_x_pkey",
-            "story_developments_pkey",
-        ] {
-            assert!(!is_search_key(key), "{key}");
-        }
-    }
 }

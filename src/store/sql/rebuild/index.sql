@@ -4,11 +4,7 @@
 -- if it builds the btrees. Two connections may index one table at once,
 -- one its btrees, the other its GIN indexes: CREATE INDEX locks share. A
 -- key is built as a unique index first and attached after, for the same
--- reason. A partitioned table is given its indexes once its partitions
--- have theirs (each on a connection of its own, at once): creating an
--- index or a key on the parent then attaches the partitions' matching ones
--- instead of building them again, and its ANALYZE covers the partitions.
--- Run by the simple protocol, inside the worker's transaction
+-- reason. Run by the simple protocol, inside the worker's transaction
 -- (rebuild/enter.sql).
 DO $rebuild$
 DECLARE
@@ -16,30 +12,20 @@ DECLARE
     methods text[] := string_to_array(current_setting('storyline.rebuild_methods'), ',');
     fresh text;
     live regclass;
-    kind "char";
     k record;
 BEGIN
     FOREACH fresh IN ARRAY string_to_array(current_setting('storyline.rebuild_tables'), ',') LOOP
         live := format('%I.%I', home, fresh)::regclass;
-        SELECT CASE WHEN relispartition THEN 'c' ELSE relkind END INTO kind
-        FROM pg_class WHERE oid = live;
         FOR k IN SELECT i.relname::text AS name, x.indisunique AS is_unique,
                         pg_get_indexdef(x.indexrelid) AS definition,
-                        c.conname::text AS key, c.contype AS key_type,
-                        pg_get_constraintdef(c.oid) AS key_definition
+                        c.conname::text AS key, c.contype AS key_type
                  FROM pg_index x
                  JOIN pg_class i ON i.oid = x.indexrelid
                  JOIN pg_am m ON m.oid = i.relam
                  LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = live
                  WHERE x.indrelid = live AND m.amname = ANY (methods) LOOP
-            -- A partitioned table's key cannot take an index built before.
-            IF kind = 'p' AND k.key_type IN ('p', 'u') THEN
-                EXECUTE format('ALTER TABLE storyline_rebuild.%I ADD CONSTRAINT %I %s',
-                               fresh, k.key, k.key_definition);
-                CONTINUE;
-            END IF;
-            -- "CREATE INDEX name ON [ONLY] schema.table USING method (...)":
-            -- keep what follows USING, aim the rest at the fresh table.
+            -- "CREATE INDEX name ON schema.table USING method (...)": keep
+            -- what follows USING, aim the rest at the fresh table.
             IF strpos(k.definition, ' USING ') = 0 THEN
                 RAISE EXCEPTION 'unexpected index definition %', k.definition;
             END IF;
@@ -58,8 +44,7 @@ BEGIN
         -- The search documents' most common lexemes do: without them a word
         -- in every document is planned as a rare one, a bitmap of every
         -- document (224 ms instead of 3 ms at 1 M events).
-        -- A partition's come with its parent's.
-        IF 'btree' = ANY (methods) AND kind <> 'c' THEN
+        IF 'btree' = ANY (methods) THEN
             EXECUTE format('ANALYZE storyline_rebuild.%I (%s)', fresh,
                            (SELECT string_agg(quote_ident(attname), ', ')
                             FROM pg_attribute

@@ -7,25 +7,12 @@
 -- Run by the simple protocol, by the rebuild holding rebuild/take_turn.sql.
 DROP SCHEMA IF EXISTS storyline_rebuild CASCADE;
 CREATE SCHEMA storyline_rebuild;
--- A partitioned live table (story_search, migrations/0014) is made again
--- with its partitions, under their names.
-DO $rebuild$
-DECLARE
-    live text;
-    part record;
-BEGIN
-    FOREACH live IN ARRAY ARRAY['stories', 'story_developments', 'story_search'] LOOP
-        EXECUTE format('CREATE TABLE storyline_rebuild.%1$I (LIKE %1$I INCLUDING ALL EXCLUDING INDEXES) %2$s',
-                       live, 'PARTITION BY ' || pg_get_partkeydef(live::regclass));
-        FOR part IN SELECT c.relname::text AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-                    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                    WHERE i.inhparent = live::regclass LOOP
-            EXECUTE format('CREATE TABLE storyline_rebuild.%I PARTITION OF storyline_rebuild.%I %s',
-                           part.name, live, part.bound);
-        END LOOP;
-    END LOOP;
-END
-$rebuild$;
+CREATE TABLE storyline_rebuild.stories
+    (LIKE stories INCLUDING ALL EXCLUDING INDEXES);
+CREATE TABLE storyline_rebuild.story_developments
+    (LIKE story_developments INCLUDING ALL EXCLUDING INDEXES);
+CREATE TABLE storyline_rebuild.story_search
+    (LIKE story_search INCLUDING ALL EXCLUDING INDEXES);
 -- LIKE copies columns and constraints but not storage options such as
 -- fillfactor.
 DO $rebuild$

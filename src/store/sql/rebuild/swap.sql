@@ -5,21 +5,12 @@
 DO $rebuild$
 DECLARE
     home text := current_schema();
-    part record;
 BEGIN
     EXECUTE format('DROP TABLE %1$I.story_search, %1$I.story_developments, %1$I.stories',
                    home);
     EXECUTE format('ALTER TABLE storyline_rebuild.stories SET SCHEMA %I', home);
     EXECUTE format('ALTER TABLE storyline_rebuild.story_developments SET SCHEMA %I', home);
     EXECUTE format('ALTER TABLE storyline_rebuild.story_search SET SCHEMA %I', home);
-    -- A partition stays where it is when its parent moves; every one must
-    -- leave before the schema is dropped with all it holds.
-    FOR part IN SELECT c.relname::text AS name
-                FROM pg_class c
-                WHERE c.relnamespace = 'storyline_rebuild'::regnamespace
-                  AND c.relispartition AND c.relkind IN ('r', 'p') LOOP
-        EXECUTE format('ALTER TABLE storyline_rebuild.%I SET SCHEMA %I', part.name, home);
-    END LOOP;
     -- With the view the fresh tables were filled from.
     DROP SCHEMA storyline_rebuild CASCADE;
 END
