@@ -422,6 +422,7 @@ thread_local! {
     /// (`None`: a stop word, or too long to index). News text repeats its
     /// words, and stemming them afresh was the largest cost of a rebuild's
     /// search documents (a third of its CPU, by perf).
+    ///
     /// Hashed with foldhash, seeded at random per process: SipHash cost
     /// 6 % of a rebuild's analysis, and words chosen to collide could slow
     /// no more than this bounded map.

@@ -36,8 +36,8 @@ CREATE AGGREGATE storyline_rebuild.merged_changes(jsonb)
 -- the append statements add them), its retraction. The later events are
 -- grouped first, and joined to the reports once. The rebuild writes
 -- story_developments from it and analyses the search documents of its live
--- rows, at once. Payloads are
--- read as stored: a future schema version must upcast here too.
+-- rows, at once. Payloads are read as stored: a future schema version must
+-- upcast here too.
 CREATE VIEW storyline_rebuild.developments_of_events AS
 WITH later AS (
     SELECT e.story_id, (e.payload ->> 'developmentId')::uuid AS development_id,
