@@ -115,7 +115,7 @@ const SEARCHES: [&str; 2] = ["Kirby", "Taliban troops"];
 fn raw_search(tsquery: &str) -> String {
     let matches = format!(
         "EXISTS (SELECT 1 FROM story_search d WHERE d.story_id = s.story_id \
-         AND d.search @@ '{}'::tsquery)",
+         AND d.search @@ '{}'::tsquery AND (d.shard = 0 OR d.shard = 1))",
         tsquery.replace('\'', "''")
     );
     format!(

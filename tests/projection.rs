@@ -453,12 +453,15 @@ async fn rebuild_gives_the_fresh_tables_every_index_and_key_of_the_old(pool: sql
     .await
     .unwrap();
     let before = projection_indexes(&pool).await;
-    assert!(
-        before
-            .iter()
-            .any(|(_, name, _)| name == "story_search_search_idx"),
-        "{before:?}"
-    );
+    for shard in [
+        "story_search_search_shard0_idx",
+        "story_search_search_shard1_idx",
+    ] {
+        assert!(
+            before.iter().any(|(_, name, _)| name == shard),
+            "{shard}: {before:?}"
+        );
+    }
     store.rebuild_snapshots(|_| {}).await.unwrap();
     assert_eq!(projection_indexes(&pool).await, before);
 }
@@ -516,6 +519,67 @@ async fn reports_corrections_and_retractions_change_what_search_finds_as_their_a
     append(&store, story, retraction(id)).await.unwrap();
     assert_eq!(found(&store, Some("balloon"), None).await, 0);
     assert!(projection::verify(&store, |_| {}).await.unwrap().is_empty());
+}
+
+#[sqlx::test]
+async fn search_finds_words_of_either_shard_through_both_shards_indexes(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let story = opened_story(&store).await;
+    let words = [
+        "aardvark", "badger", "cheetah", "dingo", "emu", "ferret", "gazelle", "heron", "ibis",
+        "jackal", "koala", "lemur", "marmot", "narwhal", "ocelot", "pelican",
+    ];
+    for word in words {
+        append(
+            &store,
+            story,
+            StoryEvent::DevelopmentReported(reported(&format!("Sighting of a {word}"))),
+        )
+        .await
+        .unwrap();
+    }
+    // The story's own document is in shard 0; sixteen UUIDv7s, each
+    // ending in a random bit: a chance of 2^-16 that none is in shard 1.
+    let shards: Vec<i16> =
+        sqlx::query_scalar("SELECT DISTINCT shard FROM story_search ORDER BY shard")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(shards, [0, 1]);
+    // No reading of the table whole, nor through its key: the list reads
+    // the shards' GIN indexes, both, or finds nothing.
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("enable_seqscan", "off"), ("enable_indexscan", "off")]);
+    let indexes_only = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT 1 FROM story_search d WHERE d.search @@ 'dingo'::tsquery
+                                                AND (d.shard = 0 OR d.shard = 1)",
+    )
+    .fetch_all(&indexes_only)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    for index in [
+        "story_search_search_shard0_idx",
+        "story_search_search_shard1_idx",
+    ] {
+        assert!(plan.contains(index), "{plan}");
+    }
+    let through_indexes = Store::from_pool(indexes_only);
+    for searching in [&store, &through_indexes] {
+        for word in words {
+            assert_eq!(found(searching, Some(word), None).await, 1, "{word}");
+        }
+    }
+    store.rebuild_snapshots(|_| {}).await.unwrap();
+    for word in words {
+        assert_eq!(found(&through_indexes, Some(word), None).await, 1, "{word}");
+    }
 }
 
 #[sqlx::test]

@@ -1,6 +1,6 @@
 //! Rebuilding the story snapshot from the events: fresh tables filled by
 //! set-based statements (`sql/rebuild/`) and indexed by two workers at once,
-//! each on a connection of its own (one writes the stories and their
+//! each on connections of its own (one writes the stories and their
 //! developments, the other analyses the search documents), then swapped in
 //! for the live ones by the transaction that held appends off throughout.
 
@@ -78,7 +78,13 @@ impl Store {
     async fn fill_story_tables(&self) -> Result<u64, StoreError> {
         let mut conn = self.rebuild_worker().await?;
         let mut tx = conn.begin().await?;
-        enter_fresh_tables(&mut tx, "stories,story_developments", "btree,gin").await?;
+        enter_fresh_tables(
+            &mut tx,
+            "stories,story_developments",
+            "btree,gin",
+            Share::WHOLE,
+        )
+        .await?;
         let stage = Stage::begin("stories");
         let stories = sqlx::query(sql!("rebuild/stories"))
             .execute(&mut *tx)
@@ -98,14 +104,19 @@ impl Store {
     /// The second worker: the fresh `story_search`, its documents analysed
     /// here from the events (the other worker's tables are not visible
     /// until it commits), read on one connection and written on another,
-    /// then indexed on both at once: the btrees on one, the GIN on the
-    /// other.
+    /// then indexed on three at once: the key on the reader, the GIN
+    /// indexes of the two shards (migrations/0014) on the writer and a
+    /// third.
     async fn fill_search_table(&self) -> Result<(), StoreError> {
-        let (mut reader, mut writer) = (self.rebuild_worker().await?, self.rebuild_worker().await?);
+        let (mut reader, mut writer, mut third) = tokio::try_join!(
+            self.rebuild_worker(),
+            self.rebuild_worker(),
+            self.rebuild_worker()
+        )?;
         let mut reading = reader.begin().await?;
-        enter_fresh_tables(&mut reading, "story_search", "btree").await?;
+        enter_fresh_tables(&mut reading, "story_search", "btree", Share::WHOLE).await?;
         let mut writing = writer.begin().await?;
-        enter_fresh_tables(&mut writing, "story_search", "gin").await?;
+        enter_fresh_tables(&mut writing, "story_search", "", Share::WHOLE).await?;
         let stage = Stage::begin("search documents");
         super::search::fill_search_beside(
             &mut reading,
@@ -116,21 +127,22 @@ impl Store {
         // Committed first, for the indexes to see every document.
         writing.commit().await?;
         stage.end();
-        let mut indexing = writer.begin().await?;
-        enter_fresh_tables(&mut indexing, "story_search", "gin").await?;
-        // Whichever attaches its lock first, the other waits for it to
+        // Whichever attaches its lock first, the others wait for it to
         // end: each commits as soon as it is done.
-        let gin = async {
-            index_fresh_tables(&mut indexing, "search GIN index").await?;
-            indexing.commit().await?;
-            Ok::<_, StoreError>(())
-        };
         let key = async {
             index_fresh_tables(&mut reading, "search key").await?;
             reading.commit().await?;
             Ok::<_, StoreError>(())
         };
-        tokio::try_join!(gin, key)?;
+        tokio::try_join!(
+            key,
+            build_search_gin_share(
+                &mut writer,
+                Share { place: 0, of: 2 },
+                "search GIN, shard 0"
+            ),
+            build_search_gin_share(&mut third, Share { place: 1, of: 2 }, "search GIN, shard 1"),
+        )?;
         Ok(())
     }
 
@@ -155,18 +167,48 @@ impl Store {
     }
 }
 
+/// Which of the indexes a worker's access methods select it builds: those
+/// whose place in name order is `place` modulo `of`. Workers given every
+/// share of one whole build each index once, at once.
+#[derive(Debug, Clone, Copy)]
+struct Share {
+    place: u32,
+    of: u32,
+}
+
+impl Share {
+    const WHOLE: Share = Share { place: 0, of: 1 };
+}
+
 /// Begins a worker's transaction (`rebuild/enter.sql`): the fresh `tables`
-/// first on its search path, to be indexed with the access `methods`.
+/// first on its search path, to be indexed with the access `methods`, its
+/// `share` of them.
 async fn enter_fresh_tables(
     conn: &mut PgConnection,
     tables: &str,
     methods: &str,
+    share: Share,
 ) -> Result<(), StoreError> {
     sqlx::query(sql!("rebuild/enter"))
         .bind(tables)
         .bind(methods)
+        .bind(format!("{}/{}", share.place, share.of))
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Builds, in a transaction of its own on `conn`, this share of the fresh
+/// search documents' GIN indexes, and commits.
+async fn build_search_gin_share(
+    conn: &mut PgConnection,
+    share: Share,
+    name: &'static str,
+) -> Result<(), StoreError> {
+    let mut indexing = conn.begin().await?;
+    enter_fresh_tables(&mut indexing, "story_search", "gin", share).await?;
+    index_fresh_tables(&mut indexing, name).await?;
+    indexing.commit().await?;
     Ok(())
 }
 

@@ -145,12 +145,14 @@ fn push_filter<'q>(
     }
     // A story matches a query when one of its documents in the search model
     // does (its own, or a live development's); the search and the actor
-    // may be matched by different documents.
+    // may be matched by different documents. Both shards named, for the
+    // planner to read both halves' indexes where it reads an index
+    // (migrations/0014).
     for words in [&queries.search, &queries.actor].into_iter().flatten() {
         query
             .push(" AND EXISTS (SELECT 1 FROM story_search d WHERE d.story_id = s.story_id AND d.search @@ ")
             .push_bind(words.as_str())
-            .push("::tsquery)");
+            .push("::tsquery AND (d.shard = 0 OR d.shard = 1))");
     }
     if public_only {
         query.push(" AND storyline_is_public(s.visibility, s.embargo_until)");

@@ -3,8 +3,9 @@
 -- their tables unqualified, write the fresh tables while `events` still
 -- resolves to the live one. Keeps the live tables' schema in
 -- storyline.rebuild_home, and for rebuild/index.sql the fresh tables this
--- worker indexes in storyline.rebuild_tables and with which access methods
--- in storyline.rebuild_methods. 64 MB for a sort or hash, whatever the
+-- worker indexes in storyline.rebuild_tables, with which access methods
+-- in storyline.rebuild_methods and its share of them in
+-- storyline.rebuild_share. 64 MB for a sort or hash, whatever the
 -- events' number (4 MB spilled the grouped corrections to disk; a larger
 -- maintenance_work_mem made the GIN build slower, 4.9 s at 64 MB, 5.4 s at
 -- 1 GB, so it stays). No JIT: compiling its large statements cost 0.45 s
@@ -12,10 +13,13 @@
 --
 -- $1  tables   text, comma-separated names of fresh tables
 -- $2  methods  text, comma-separated index access methods (btree, gin)
+-- $3  share    text, "k/n": of the indexes selected, those whose place in
+--              name order is k modulo n ("0/1": all)
 SELECT set_config('storyline.rebuild_home', home, true),
        set_config('search_path', format('storyline_rebuild, %I', home), true),
        set_config('storyline.rebuild_tables', $1, true),
        set_config('storyline.rebuild_methods', $2, true),
+       set_config('storyline.rebuild_share', $3, true),
        set_config('work_mem', '64MB', true),
        set_config('jit', 'off', true)
 FROM (SELECT current_schema() AS home) AS live

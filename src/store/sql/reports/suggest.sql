@@ -14,7 +14,9 @@ WITH clues AS (
 hits AS (
     SELECT DISTINCT d.story_id, c.label, c.weight
     FROM clues c
-    JOIN story_search d ON d.search @@ c.query::tsquery
+    -- Both shards named: the planner then reads both halves' indexes
+    -- (migrations/0014).
+    JOIN story_search d ON d.search @@ c.query::tsquery AND (d.shard = 0 OR d.shard = 1)
 ),
 scored AS (
     SELECT story_id, sum(weight) AS score, array_agg(label ORDER BY weight DESC, label) AS reasons
