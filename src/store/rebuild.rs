@@ -116,6 +116,8 @@ impl Store {
         let mut reading = reader.begin().await?;
         enter_fresh_tables(&mut reading, "story_search", "btree", Share::WHOLE).await?;
         let mut writing = writer.begin().await?;
+        // No index methods: this transaction only writes; the writer builds
+        // its share of the indexes in the next, once the documents commit.
         enter_fresh_tables(&mut writing, "story_search", "", Share::WHOLE).await?;
         let stage = Stage::begin("search documents");
         super::search::fill_search_beside(
