@@ -546,8 +546,9 @@ async fn search_finds_words_of_either_shard_through_both_shards_indexes(pool: sq
             .await
             .unwrap();
     assert_eq!(shards, [0, 1]);
-    // No reading of the table whole, nor through its key: the list reads
-    // the shards' GIN indexes, both, or finds nothing.
+    // Sequential and plain index scans priced out, the planner turns to
+    // bitmaps: the plan below must read both shards' GIN indexes, and the
+    // list must find every word however it is planned there.
     let options = (*pool.connect_options())
         .clone()
         .options([("enable_seqscan", "off"), ("enable_indexscan", "off")]);
