@@ -62,15 +62,24 @@ pub async fn create_raw_table(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What one pgbench run measured: its rate (transactions a second, or
+/// events for [`pgbench_events`]) and the latency of its transactions.
+#[derive(Debug, Clone, Copy)]
+pub struct Pgbench {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
 /// Rows of the same shape as storyline's, `batch` per transaction, sent as
 /// one multi-row INSERT whose text carries every payload, as a client must.
-pub fn pgbench_events_per_second(
+pub fn pgbench_events(
     url: &str,
     mode: &str,
     clients: usize,
     batch: usize,
     seconds: u64,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Pgbench> {
     let payload = payload().to_string();
     let rows: Vec<String> = (1..=batch)
         .map(|n| {
@@ -86,7 +95,22 @@ pub fn pgbench_events_per_second(
          INSERT INTO raw_events (id, story_id, version, type, schema_version, payload, metadata, occurred_at, recorded_at) VALUES\n{};\n",
         rows.join(",\n")
     );
-    Ok(pgbench_tps(url, mode, clients, &script, seconds)? * batch as f64)
+    let run = pgbench(url, mode, clients, &script, seconds)?;
+    Ok(Pgbench {
+        per_second: run.per_second * batch as f64,
+        ..run
+    })
+}
+
+/// [`pgbench_events`]' events a second.
+pub fn pgbench_events_per_second(
+    url: &str,
+    mode: &str,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    Ok(pgbench_events(url, mode, clients, batch, seconds)?.per_second)
 }
 
 /// Transactions per second of pgbench running `script` (no vacuum, `mode`
@@ -98,11 +122,38 @@ pub fn pgbench_tps(
     script: &str,
     seconds: u64,
 ) -> anyhow::Result<f64> {
-    let path = std::env::temp_dir().join(format!(
-        "storyline-bench-{}-{:x}.sql",
-        std::process::id(),
-        script.len()
-    ));
+    Ok(pgbench(url, mode, clients, script, seconds)?.per_second)
+}
+
+/// pgbench running `script` as [`pgbench_tps`] says, each transaction's
+/// latency logged (`--log`, a line each) to a folder of its own and read
+/// back: pgbench itself prints only their mean.
+pub fn pgbench(
+    url: &str,
+    mode: &str,
+    clients: usize,
+    script: &str,
+    seconds: u64,
+) -> anyhow::Result<Pgbench> {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let folder =
+        std::env::temp_dir().join(format!("storyline-pgbench-{}-{run}", std::process::id()));
+    std::fs::create_dir_all(&folder)?;
+    let measured = run_pgbench(url, mode, clients, script, seconds, &folder);
+    let _ = std::fs::remove_dir_all(&folder);
+    measured
+}
+
+fn run_pgbench(
+    url: &str,
+    mode: &str,
+    clients: usize,
+    script: &str,
+    seconds: u64,
+    folder: &std::path::Path,
+) -> anyhow::Result<Pgbench> {
+    let path = folder.join("script.sql");
     std::fs::write(&path, script)?;
     let output = Command::new("pgbench")
         .args([
@@ -115,14 +166,15 @@ pub fn pgbench_tps(
             &clients.to_string(),
             "-T",
             &seconds.to_string(),
-            "-f",
+            "--log",
         ])
+        .arg(format!("--log-prefix={}", folder.join("log").display()))
+        .arg("-f")
         .arg(&path)
         .arg(url)
         .output()?;
-    let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
+    let per_second = stdout
         .lines()
         .find_map(|line| line.strip_prefix("tps = "))
         .and_then(|rest| rest.split_whitespace().next())
@@ -132,7 +184,41 @@ pub fn pgbench_tps(
                 "pgbench gave no tps: {}",
                 String::from_utf8_lossy(&output.stderr)
             )
-        })
+        })?;
+    let mut latencies = logged_latencies_us(folder)?;
+    latencies.sort_unstable();
+    let quantile_ms = |q: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * q) as usize)
+            .map_or(f64::NAN, |us| *us as f64 / 1e3)
+    };
+    Ok(Pgbench {
+        per_second,
+        p50_ms: quantile_ms(0.5),
+        p99_ms: quantile_ms(0.99),
+    })
+}
+
+/// Every logged transaction's latency in microseconds: the third field of
+/// each line of pgbench's logs (`client transaction latency ...`; a failed
+/// one has a word there, and is left out).
+fn logged_latencies_us(folder: &std::path::Path) -> anyhow::Result<Vec<u64>> {
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        let is_log = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("log."));
+        if is_log {
+            let text = std::fs::read_to_string(&path)?;
+            latencies.extend(
+                text.lines()
+                    .filter_map(|line| line.split_whitespace().nth(2)?.parse::<u64>().ok()),
+            );
+        }
+    }
+    Ok(latencies)
 }
 
 /// A `storyline serve` process; killed when dropped.
