@@ -5,17 +5,18 @@
 //!
 //! Loads a realistic mix through `import` (stories of 10 to 50,000 events,
 //! log-uniform; corrections, verdicts and visibility changes among the
-//! developments; 5 % of the stories INTERNAL), and at a tenth, three
-//! tenths and all of `BENCH_SCALE_EVENTS` measures, on the same database:
-//! appends (p50, p99, events/s) at 1 and 8 writers beside pgbench's
-//! single-row INSERT at the same clients (its p50 and p99 too); a snapshot read; `stateAt` at a
-//! mid-history cut of the largest story; its history paged to the end; the
-//! global feed's first page and its last; a search for a rare and a common
-//! word; `verify`, `rebuild` and `export` in events a second; disk bytes a
-//! event, for the table and each index; the import that loaded the stage,
-//! beside pgbench's raw INSERTs in batches of the import's size. It prints one table: each cost at
-//! each size, and its ratio to the first. Not in CI: at 10 M events it runs
-//! for the better part of an hour. `BENCH_DATABASE_URL` (default
+//! developments; 5 % of the stories INTERNAL), and at a tenth, three tenths
+//! and all of `BENCH_SCALE_EVENTS` measures, on the same database: appends
+//! (p50, p99, events/s) at 1 and 8 writers beside pgbench's single-row
+//! INSERT at the same clients (its p50 and p99 too); a snapshot read;
+//! `stateAt` at a mid-history cut of the largest story; its history paged
+//! to the end; the global feed's first page and its last; a search for a
+//! rare and a common word; `verify`, `rebuild` and `export` in events a
+//! second; disk bytes a event, for the table and each index; the import
+//! that loaded the stage, beside pgbench's raw INSERTs in batches of the
+//! import's size. It prints one table: each cost at each size, and its
+//! ratio to the first. Not in CI: at 10 M events it runs for the better
+//! part of an hour. `BENCH_DATABASE_URL` (default
 //! .../storyline_bench_scale) is dropped and made anew; needs pgbench.
 
 mod common;
@@ -210,12 +211,6 @@ async fn load_to(store: &Store, loaded: &mut Loaded, target: usize) -> anyhow::R
     Ok(())
 }
 
-fn quantile(sorted: &[Duration], q: f64) -> f64 {
-    sorted
-        .get(((sorted.len().max(1) - 1) as f64 * q) as usize)
-        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-}
-
 /// Appends of one development by `writers` writers for `duration`:
 /// (events/s, p50 ms, p99 ms).
 async fn appends(
@@ -251,8 +246,8 @@ async fn appends(
     latencies.sort_unstable();
     Ok((
         latencies.len() as f64 / started.elapsed().as_secs_f64(),
-        quantile(&latencies, 0.5),
-        quantile(&latencies, 0.99),
+        common::quantile_ms(&latencies, 0.5),
+        common::quantile_ms(&latencies, 0.99),
     ))
 }
 
@@ -269,7 +264,7 @@ where
         timings.push(started.elapsed());
     }
     timings.sort_unstable();
-    Ok(quantile(&timings, 0.5))
+    Ok(common::quantile_ms(&timings, 0.5))
 }
 
 async fn disk_bytes(store: &Store, events: i64) -> anyhow::Result<Vec<(String, f64)>> {

@@ -185,24 +185,19 @@ fn run_pgbench(
                 String::from_utf8_lossy(&output.stderr)
             )
         })?;
-    let mut latencies = logged_latencies_us(folder)?;
+    let mut latencies = logged_latencies(folder)?;
     latencies.sort_unstable();
-    let quantile_ms = |q: f64| {
-        latencies
-            .get(((latencies.len().max(1) - 1) as f64 * q) as usize)
-            .map_or(f64::NAN, |us| *us as f64 / 1e3)
-    };
     Ok(Pgbench {
         per_second,
-        p50_ms: quantile_ms(0.5),
-        p99_ms: quantile_ms(0.99),
+        p50_ms: quantile_ms(&latencies, 0.5),
+        p99_ms: quantile_ms(&latencies, 0.99),
     })
 }
 
-/// Every logged transaction's latency in microseconds: the third field of
-/// each line of pgbench's logs (`client transaction latency ...`; a failed
-/// one has a word there, and is left out).
-fn logged_latencies_us(folder: &std::path::Path) -> anyhow::Result<Vec<u64>> {
+/// Every logged transaction's latency: the third field, in microseconds,
+/// of each line of pgbench's logs (`client transaction latency ...`; a
+/// failed one has a word there, and is left out).
+fn logged_latencies(folder: &std::path::Path) -> anyhow::Result<Vec<std::time::Duration>> {
     let mut latencies = Vec::new();
     for entry in std::fs::read_dir(folder)? {
         let path = entry?.path();
@@ -214,7 +209,8 @@ fn logged_latencies_us(folder: &std::path::Path) -> anyhow::Result<Vec<u64>> {
             let text = std::fs::read_to_string(&path)?;
             latencies.extend(
                 text.lines()
-                    .filter_map(|line| line.split_whitespace().nth(2)?.parse::<u64>().ok()),
+                    .filter_map(|line| line.split_whitespace().nth(2)?.parse::<u64>().ok())
+                    .map(std::time::Duration::from_micros),
             );
         }
     }
@@ -304,6 +300,13 @@ pub async fn post_graphql(
     Ok(response)
 }
 
+/// The `q` quantile of `sorted` latencies in milliseconds (NaN for none).
+pub fn quantile_ms(sorted: &[std::time::Duration], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * q) as usize)
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+}
+
 /// What a read load measured.
 pub struct Reads {
     pub per_second: f64,
@@ -354,15 +357,10 @@ pub async fn reads_per_second(
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    let at = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q) as usize)
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1_000.0)
-    };
     Ok(Reads {
         per_second: latencies.len() as f64 / elapsed,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
+        p50_ms: quantile_ms(&latencies, 0.50),
+        p99_ms: quantile_ms(&latencies, 0.99),
         errors,
     })
 }
