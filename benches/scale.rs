@@ -8,7 +8,9 @@
 //! developments; 5 % of the stories INTERNAL), and at a tenth, three tenths
 //! and all of `BENCH_SCALE_EVENTS` measures, on the same database: appends
 //! (p50, p99, events/s) at 1 and 8 writers beside pgbench's single-row
-//! INSERT at the same clients (its p50 and p99 too); a snapshot read;
+//! INSERT at the same clients (its p50 and p99 too), each the median of
+//! `BENCH_WINDOWS` (3) alternating windows of `BENCH_SECONDS` (5); a
+//! snapshot read;
 //! `stateAt` at a mid-history cut of the largest story; its history paged
 //! to the end; the global feed's first page and its last; a search for a
 //! rare and a common word; `verify`, `rebuild` and `export` in events a
@@ -251,6 +253,37 @@ async fn appends(
     ))
 }
 
+/// Each append window's rate, p50 and p99.
+#[derive(Default)]
+struct Windows {
+    rates: Vec<f64>,
+    p50s: Vec<f64>,
+    p99s: Vec<f64>,
+}
+
+impl Windows {
+    fn push(&mut self, rate: f64, p50: f64, p99: f64) {
+        self.rates.push(rate);
+        self.p50s.push(p50);
+        self.p99s.push(p99);
+    }
+
+    /// The median of each over the windows.
+    fn medians(mut self) -> (f64, f64, f64) {
+        (
+            median(&mut self.rates),
+            median(&mut self.p50s),
+            median(&mut self.p99s),
+        )
+    }
+}
+
+/// The middle value (of an even count, the upper middle); NaN if none.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_unstable_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// The median of `rounds` timings of `work`, in milliseconds.
 async fn median_ms<F, Fut>(rounds: usize, mut work: F) -> anyhow::Result<f64>
 where
@@ -292,6 +325,7 @@ async fn measure(
     url: &str,
     loaded: &Loaded,
     seconds: u64,
+    windows: usize,
     imported: f64,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     let mut costs = Vec::new();
@@ -304,20 +338,29 @@ async fn measure(
     costs.push(("raw batched INSERT events/s".into(), raw));
     costs.push(("import / raw batched INSERT".into(), imported / raw));
     for writers in [1, 8] {
-        let (rate, p50, p99) = appends(store, loaded, writers, duration).await?;
-        let raw = common::pgbench_events(url, "prepared", writers, 1, seconds)?;
+        // Alternating windows, ours then pgbench's, each figure the median
+        // of its windows: one window's p99 is one sample of the disk's
+        // worst moments (a 60 k-event run showed ours doubling between
+        // stages where nothing grew).
+        let mut ours = Windows::default();
+        let mut raw = Windows::default();
+        for _ in 0..windows {
+            let (rate, p50, p99) = appends(store, loaded, writers, duration).await?;
+            ours.push(rate, p50, p99);
+            let pgbench = common::pgbench_events(url, "prepared", writers, 1, seconds)?;
+            raw.push(pgbench.per_second, pgbench.p50_ms, pgbench.p99_ms);
+        }
+        let (rate, p50, p99) = ours.medians();
+        let (raw_rate, raw_p50, raw_p99) = raw.medians();
         costs.push((format!("append {writers}w events/s"), rate));
         costs.push((format!("append {writers}w p50 ms"), p50));
         costs.push((format!("append {writers}w p99 ms"), p99));
-        costs.push((
-            format!("append {writers}w / pgbench"),
-            rate / raw.per_second,
-        ));
+        costs.push((format!("append {writers}w / pgbench"), rate / raw_rate));
         // The single-row INSERT's own tail, beside ours: a commit's wait
         // for the disk is in both, and tells the database's share of a
         // p99 that grows from the one storyline's statements add.
-        costs.push((format!("pgbench {writers}w p50 ms"), raw.p50_ms));
-        costs.push((format!("pgbench {writers}w p99 ms"), raw.p99_ms));
+        costs.push((format!("pgbench {writers}w p50 ms"), raw_p50));
+        costs.push((format!("pgbench {writers}w p99 ms"), raw_p99));
     }
     let pick = |round: usize| loaded.stories[(round * 104_729) % loaded.sample].0;
     costs.push((
@@ -453,6 +496,7 @@ async fn measure(
 async fn main() -> anyhow::Result<()> {
     let total: usize = common::env_number("BENCH_SCALE_EVENTS", 10_000_000);
     let seconds: u64 = common::env_number("BENCH_SECONDS", 5);
+    let windows: usize = common::env_number("BENCH_WINDOWS", 3).max(1);
     let (url, store) = common::fresh_store(DEFAULT_URL, 16).await?;
     common::create_raw_table(&url).await?;
     let mut loaded = Loaded {
@@ -490,7 +534,7 @@ async fn main() -> anyhow::Result<()> {
             "vacuumed and analysed in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let costs = measure(&store, &url, &loaded, seconds, imported).await?;
+        let costs = measure(&store, &url, &loaded, seconds, windows, imported).await?;
         // Each stage as it ends: a run stopped early keeps what it measured.
         for (name, value) in &costs {
             println!("  {name:<40} {value:>12.1}");
