@@ -10,15 +10,14 @@
 //! (p50, p99, events/s) at 1 and 8 writers beside pgbench's single-row
 //! INSERT at the same clients (its p50 and p99 too), each the median of
 //! `BENCH_WINDOWS` (3) alternating windows of `BENCH_SECONDS` (5); a
-//! snapshot read;
-//! `stateAt` at a mid-history cut of the largest story; its history paged
-//! to the end; the global feed's first page and its last; a search for a
-//! rare and a common word; `verify`, `rebuild` and `export` in events a
-//! second; disk bytes a event, for the table and each index; the import
-//! that loaded the stage, beside pgbench's raw INSERTs in batches of the
-//! import's size. It prints one table: each cost at each size, and its
-//! ratio to the first. Not in CI: at 10 M events it runs for the better
-//! part of an hour. `BENCH_DATABASE_URL` (default
+//! snapshot read; `stateAt` at a mid-history cut of the largest story; its
+//! history paged to the end; the global feed's first page and its last; a
+//! search for a rare and a common word; `verify`, `rebuild` and `export`
+//! in events a second; disk bytes a event, for the table and each index;
+//! the import that loaded the stage, beside pgbench's raw INSERTs in
+//! batches of the import's size. It prints one table: each cost at each
+//! size, and its ratio to the first. Not in CI: at 10 M events it runs for
+//! about an hour. `BENCH_DATABASE_URL` (default
 //! .../storyline_bench_scale) is dropped and made anew; needs pgbench.
 
 mod common;
@@ -278,10 +277,14 @@ impl Windows {
     }
 }
 
-/// The middle value (of an even count, the upper middle); NaN if none.
+/// The middle value (of an even count, the lower middle, as
+/// `common::quantile_ms` picks); NaN if none.
 fn median(values: &mut [f64]) -> f64 {
     values.sort_unstable_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 /// The median of `rounds` timings of `work`, in milliseconds.
