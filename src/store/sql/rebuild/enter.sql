@@ -5,7 +5,7 @@
 -- storyline.rebuild_home, and for rebuild/index.sql the fresh tables this
 -- worker indexes in storyline.rebuild_tables, with which access methods
 -- in storyline.rebuild_methods and its share of them in
--- storyline.rebuild_share. 64 MB for a sort or hash, whatever the
+-- storyline.rebuild_share. 64 MB for a sort, whatever the
 -- events' number (4 MB spilled the grouped corrections to disk; a larger
 -- maintenance_work_mem made the GIN build slower, 4.9 s at 64 MB, 5.4 s at
 -- 1 GB, so it stays). A hash may take four times that, 256 MB: at 10 M
