@@ -220,6 +220,56 @@ async fn a_batch_breaking_a_rule_midway_writes_nothing(pool: sqlx::PgPool) {
         .is_empty());
 }
 
+/// Where the story row's latest version lies: (page, item).
+async fn story_row_place(pool: &sqlx::PgPool, story: StoryId) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT (ctid::text::point)[0]::bigint, (ctid::text::point)[1]::bigint \
+         FROM stories WHERE story_id = $1",
+    )
+    .bind(story.0)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn an_append_of_mixed_events_moves_its_story_row_once_to_its_last_event(pool: sqlx::PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let story = opened_story(&store).await;
+    let (page, item) = story_row_place(&pool, story).await;
+    let (first, second) = (reported("first"), reported("second"));
+    let (first_id, second_id) = (first.development_id, second.development_id);
+    let summary = DevelopmentPatch {
+        summary: Some("corrected".into()),
+        ..Default::default()
+    };
+    let events = [
+        StoryEvent::DevelopmentReported(first),
+        correction(first_id, summary),
+        StoryEvent::DevelopmentReported(second),
+        retraction(second_id),
+        StoryEvent::DevelopmentReported(reported("third")),
+    ];
+    let batch: Vec<NewEvent> = events
+        .iter()
+        .map(|e| NewEvent::from_event(e, Some(july_13())))
+        .collect();
+    store
+        .append(story, Some(Version(1)), &batch, &by_tester())
+        .await
+        .unwrap();
+    // One new version of the row, beside the old on its page (an update
+    // after each of the five runs would have left five).
+    assert_eq!(
+        story_row_place(&pool, story).await,
+        (page, item + 1),
+        "the append's transaction wrote one version of its story row"
+    );
+    let snapshot = store.load_snapshot(story).await.unwrap().unwrap();
+    assert_eq!(snapshot, fresh_fold(&store, story).await);
+    assert_eq!(snapshot.version, Version(6));
+}
+
 #[sqlx::test]
 async fn verify_finds_no_difference_in_a_projection_kept_by_appends(pool: sqlx::PgPool) {
     let store = Store::from_pool(pool);

@@ -1,6 +1,6 @@
 //! The story snapshot of events appended by `sql/append/several.sql`: each
 //! event's projection statement (`sql/project/*.sql`), in version order,
-//! inside the append's transaction. The one-event and all-reports append
+//! inside the append's transaction, then the story row moved on once. The one-event and all-reports append
 //! statements write their projection themselves.
 
 use chrono::{DateTime, Utc};
@@ -83,7 +83,35 @@ pub(super) async fn project(
             super::search::reindex_corrected(&mut *conn, story, first.payload).await?;
         }
     }
+    if let Some(last) = events.last().filter(|e| !writes_story_row(e.event_type)) {
+        move_story_row_on(conn, story, last).await?;
+    }
     Ok(true)
+}
+
+/// Whether an event's projection statement sets the story row's version
+/// itself (it writes that row anyway); the others leave it to
+/// `move_story_row_on`, once an append.
+fn writes_story_row(event_type: EventType) -> bool {
+    matches!(
+        event_type,
+        EventType::StoryOpened | EventType::StoryStatusChanged | EventType::StoryVisibilityChanged
+    )
+}
+
+/// The story row at the append's last event (`sql/project/story_moved_on.sql`).
+async fn move_story_row_on(
+    conn: &mut PgConnection,
+    story: StoryId,
+    last: &Projected<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(sql!("project/story_moved_on"))
+        .bind(story.0)
+        .bind(last.version)
+        .bind(last.recorded_at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 type CountQuery<'q> = sqlx::query::QueryScalar<
@@ -120,7 +148,6 @@ async fn project_reports(
         .bind(story.0)
         .bind(payloads)
         .bind(versions)
-        .bind(last.version)
         .bind(last.recorded_at)
         .bind(searches)
         .fetch_one(conn)

@@ -1,5 +1,6 @@
 -- Merges a DevelopmentCorrected event appended by append/several.sql into
--- its development row, inside its transaction, and moves the story row on.
+-- its development row, inside its transaction (the story row is moved on
+-- once, at the append's end: project/story_moved_on.sql).
 --
 -- $1  story_id     uuid
 -- $2  version      int, the event's
@@ -24,11 +25,6 @@ WITH ins AS (
     WHERE d.story_id = ins.story_id
       AND d.development_id = (ins.payload ->> 'developmentId')::uuid
       AND d.retracted_in_version IS NULL
-    RETURNING 1
-), header AS (
-    UPDATE stories s
-    SET version = ins.version, updated_at = ins.recorded_at
-    FROM ins WHERE s.story_id = ins.story_id
     RETURNING 1
 )
 SELECT count(*) FROM projected

@@ -1,6 +1,7 @@
 -- Marks the development of a DevelopmentRetracted event appended by
--- append/several.sql retracted, inside its transaction, removes its search
--- document and moves the story row on.
+-- append/several.sql retracted, inside its transaction, and removes its
+-- search document (the story row is moved on once, at the append's end:
+-- project/story_moved_on.sql).
 --
 -- $1  story_id     uuid
 -- $2  version      int, the event's
@@ -27,10 +28,5 @@ WITH ins AS (
     DELETE FROM story_search s USING ins
     WHERE s.story_id = ins.story_id
       AND s.development_id = (ins.payload ->> 'developmentId')::uuid
-), header AS (
-    UPDATE stories s
-    SET version = ins.version, updated_at = ins.recorded_at
-    FROM ins WHERE s.story_id = ins.story_id
-    RETURNING 1
 )
 SELECT count(*) FROM projected
