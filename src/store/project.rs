@@ -1,7 +1,8 @@
 //! The story snapshot of events appended by `sql/append/several.sql`: each
 //! event's projection statement (`sql/project/*.sql`), in version order,
-//! inside the append's transaction, then the story row moved on once. The one-event and all-reports append
-//! statements write their projection themselves.
+//! inside the append's transaction, then the story row moved on once. The
+//! one-event and all-reports append statements write their projection
+//! themselves.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;

@@ -2,9 +2,10 @@
 -- wrote, once, after its projection statements. One update a transaction:
 -- an import's batch of 500 events updated the row after every run, and
 -- the versions a transaction leaves cannot be pruned before it ends, so
--- the row spilled onto page after page, which every story list reads (an
--- import of 1 M events left 362 stories on 155 pages, now on 23; at 10 M,
--- 1,769 stories on 1,853 pages made a search 6-8 ms instead of 1).
+-- the row spilled onto page after page, which a story list may read whole
+-- (an import of 1 M events left 362 stories on 155 pages, now on 23; at
+-- 10 M, 1,769 stories on 1,853 pages, and a rare word's search that walks
+-- every story took 6-8 ms, ~1 ms once a rebuild had compacted them).
 --
 -- $1  story_id     uuid
 -- $2  version      int, the append's last event's
