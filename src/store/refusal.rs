@@ -125,7 +125,7 @@ pub(super) fn is_clash_with_concurrent_append(error: &sqlx::Error) -> bool {
 
 pub(super) fn is_slug_clash(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e)
-        if matches!(e.constraint(), Some("events_story_slug_key") | Some("stories_slug_key")))
+        if e.constraint() == Some("events_story_slug_key"))
 }
 
 pub(super) fn slug_of(events: &[NewEvent]) -> String {
