@@ -10,7 +10,8 @@
 //!   pgbench writing the same rows in 500-row INSERTs, one client (target:
 //!   at least half);
 //! - rebuild events/s over BENCH_REBUILD_EVENTS (default 1,000,000) events in
-//!   stories of 100, with the process's peak memory (target >= 100,000/s, issue 25).
+//!   stories of 100, with the process's peak memory (target >= 100,000/s, issue 25),
+//!   on the database as autovacuum leaves it after the load, checkpointed.
 //!
 //! `BENCH_DATABASE_URL` (default .../storyline_bench_projection) is dropped
 //! and recreated. Needs `pgbench` on the PATH.
@@ -219,6 +220,10 @@ async fn main() -> anyhow::Result<()> {
         "loaded {} events in {stories} stories in {:?}",
         stories * 100,
         loading.elapsed()
+    );
+    println!(
+        "vacuumed, analysed and checkpointed in {:.1} s",
+        common::settle_after_load(&store).await?
     );
     let started = Instant::now();
     let report = store.rebuild_snapshots(|_| {}).await?;

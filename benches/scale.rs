@@ -523,19 +523,9 @@ async fn main() -> anyhow::Result<()> {
         if loaded.sample == 0 {
             loaded.sample = loaded.stories.len();
         }
-        // What autovacuum does soon after a load (PG 13+ vacuums after
-        // inserts, and analyses a table a tenth of which changed): the first
-        // reads of freshly written pages would otherwise set their hint
-        // bits, and stage one alone would pay it; and a search would be
-        // planned on the statistics of a tenth of the documents (a rare
-        // word at 10 M: 6.7 ms so, 0.3 ms once analysed).
-        let started = Instant::now();
-        sqlx::raw_sql("VACUUM (ANALYZE) events, stories, story_developments, story_search")
-            .execute(store.pool())
-            .await?;
         println!(
-            "vacuumed and analysed in {:.1} s",
-            started.elapsed().as_secs_f64()
+            "vacuumed, analysed and checkpointed in {:.1} s",
+            common::settle_after_load(&store).await?
         );
         let costs = measure(&store, &url, &loaded, seconds, windows, imported).await?;
         // Each stage as it ends: a run stopped early keeps what it measured.
