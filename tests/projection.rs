@@ -817,3 +817,79 @@ async fn a_development_cannot_take_the_nil_id_of_the_storys_own_document(pool: s
     );
     assert_eq!(store.current_version(story).await.unwrap(), Version(1));
 }
+
+/// Rows the connections of this database have read from `stories` so far,
+/// by any scan: its sequential scans' rows and its indexes' entries.
+async fn story_rows_read(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT coalesce(t.seq_tup_read, 0) + coalesce(sum(i.idx_tup_read), 0)::bigint
+         FROM pg_stat_user_tables t
+         LEFT JOIN pg_stat_user_indexes i ON i.relid = t.relid
+         WHERE t.relname = 'stories'
+         GROUP BY t.seq_tup_read",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_page_of_a_common_word_reads_about_as_many_stories_as_it_shows(pool: sqlx::PgPool) {
+    // One connection, so that the statistics it flushes are the list's.
+    let options = (*pool.connect_options()).clone();
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let store = Store::from_pool(one.clone());
+    // Stories of many developments, as a newsroom's are: with a few
+    // documents in all, hashing every match and sorting the stories is
+    // the cheaper plan, and the right one.
+    const STORIES: usize = 300;
+    const DEVELOPMENTS: usize = 30;
+    for n in 0..STORIES {
+        let story = StoryId::generate();
+        // Every development of every second story has the word; the
+        // newest stories alternate.
+        let topic = match n % 2 {
+            0 => "Harbour strike",
+            _ => "Ferry timetable",
+        };
+        let mut events = vec![common::opening(&story.to_string())];
+        events.extend(
+            (0..DEVELOPMENTS).map(|d| common::development(&format!("{topic}, day {n}.{d}"))),
+        );
+        store
+            .append(story, None, &events, &by_tester())
+            .await
+            .unwrap();
+    }
+    sqlx::query("ANALYZE stories, story_search")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let flush = || async {
+        sqlx::query("SELECT pg_stat_force_next_flush()")
+            .execute(&one)
+            .await
+            .unwrap();
+    };
+    let filter = storyline::store::StoryFilter {
+        search: Some("harbour".into()),
+        ..Default::default()
+    };
+    flush().await;
+    let before = story_rows_read(&pool).await;
+    let page = store.list_stories(&filter, None, 20).await.unwrap();
+    flush().await;
+    let read = story_rows_read(&pool).await - before;
+    assert_eq!(page.len(), 20);
+    // Walked newest first, the list stops at its 20th match, about the
+    // 40th story; sorting every story first reads all 300. At least the
+    // 20 shown: the statistics were flushed and count this list's reads.
+    assert!(
+        (20..=60).contains(&read),
+        "the page read {read} story rows of {STORIES} for its 20"
+    );
+}
