@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::LazyLock;
 
@@ -24,6 +24,9 @@ use uuid::Uuid;
 use super::fold::StoryFold;
 use super::validate::MAX_NAME_CHARS;
 use super::view::name_key;
+use lexemes::Lexemes;
+
+mod lexemes;
 
 /// Bump when the analysis changes: stored documents are then recomputed.
 pub const ANALYZER_VERSION: i32 = 1;
@@ -162,13 +165,9 @@ const STOP_WORDS: [&str; 127] = [
 
 /// Postgres keeps word positions up to this (`MAXENTRYPOS - 1`) ...
 const MAX_POSITION: u32 = 16_383;
-/// ... at most this many per lexeme (`MAXNUMPOS`) ...
-const MAX_POSITIONS_PER_LEXEME: usize = 256;
-/// ... and refuses lexemes longer than this (`MAXSTRLEN`).
+/// ... and refuses lexemes longer than this (`MAXSTRLEN`); its limits of
+/// positions per lexeme and of a document's size are kept in `lexemes`.
 const MAX_LEXEME_BYTES: usize = 2_047;
-/// A document's distinct lexemes are kept well under Postgres's 1 MiB
-/// tsvector limit; the request body limit already keeps real ones far below.
-const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
 /// The lexeme prefix of actor names: words never contain ':', so an actor
 /// key cannot meet a word.
@@ -389,6 +388,10 @@ fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(&str, u32)) {
             continue;
         }
         *position = (*position + 1).min(MAX_POSITION);
+        if is_number(word) {
+            emit(word, *position);
+            continue;
+        }
         lower_case_into(word, &mut lower);
         with_remembered_lexeme(&lower, |lexeme| {
             if let Some(lexeme) = lexeme {
@@ -396,6 +399,14 @@ fn analyse(text: &str, position: &mut u32, mut emit: impl FnMut(&str, u32)) {
             }
         });
     }
+}
+
+/// Whether a word is a number (ASCII digits), its own lexeme: no stop word
+/// is one, and the stemmer leaves digits as they are. Numbers skip the
+/// remembered words, which a history's counts, years and ids would
+/// otherwise crowd out (each seen once, each emptying the memory sooner).
+fn is_number(word: &str) -> bool {
+    !word.is_empty() && word.len() <= MAX_LEXEME_BYTES && word.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `word.to_lowercase()` into a buffer kept between words.
@@ -462,32 +473,26 @@ fn lexeme(lower: &str) -> Option<String> {
 
 #[derive(Default)]
 struct DocumentBuilder {
-    lexemes: BTreeMap<String, Vec<u32>>,
+    lexemes: Lexemes,
     position: u32,
-    bytes: usize,
 }
 
 impl DocumentBuilder {
     fn add_text(&mut self, text: &str) {
-        let Self {
-            lexemes,
-            position,
-            bytes,
-        } = self;
-        analyse(text, position, |lexeme, at| {
-            add_lexeme(lexemes, bytes, lexeme, Some(at))
-        });
+        let Self { lexemes, position } = self;
+        analyse(text, position, |lexeme, at| lexemes.add(lexeme, Some(at)));
     }
 
     fn add_actor(&mut self, name: &str) {
         if let Some(key) = actor_key(name).filter(|key| key.len() <= MAX_LEXEME_BYTES) {
-            add_lexeme(&mut self.lexemes, &mut self.bytes, &key, None);
+            self.lexemes.add(&key, None);
         }
     }
 
     fn finish(self) -> SearchDocument {
-        let mut text = String::with_capacity(self.bytes + 8 * self.lexemes.len());
-        for (lexeme, positions) in &self.lexemes {
+        let (count, bytes) = self.lexemes.len_and_bytes();
+        let mut text = String::with_capacity(bytes + 8 * count);
+        self.lexemes.for_each(|lexeme, positions| {
             if !text.is_empty() {
                 text.push(' ');
             }
@@ -496,7 +501,7 @@ impl DocumentBuilder {
                 text.push(if n == 0 { ':' } else { ',' });
                 let _ = write!(text, "{at}");
             }
-        }
+        });
         SearchDocument(text)
     }
 
@@ -505,39 +510,16 @@ impl DocumentBuilder {
     /// (weight D: the top two bits clear), all big-endian. Lexemes come in
     /// byte order, Postgres's own; words hold no NUL (it splits at them).
     fn write_binary(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.lexemes.len() as u32).to_be_bytes());
-        for (lexeme, positions) in &self.lexemes {
+        let (count, _) = self.lexemes.len_and_bytes();
+        out.extend_from_slice(&(count as u32).to_be_bytes());
+        self.lexemes.for_each(|lexeme, positions| {
             out.extend_from_slice(lexeme.as_bytes());
             out.push(0);
             out.extend_from_slice(&(positions.len() as u16).to_be_bytes());
             for &at in positions {
                 out.extend_from_slice(&(at as u16).to_be_bytes());
             }
-        }
-    }
-}
-
-fn add_lexeme(
-    lexemes: &mut BTreeMap<String, Vec<u32>>,
-    bytes: &mut usize,
-    lexeme: &str,
-    at: Option<u32>,
-) {
-    let positions = match lexemes.get_mut(lexeme) {
-        Some(positions) => positions,
-        None => {
-            if *bytes + lexeme.len() > MAX_DOCUMENT_BYTES {
-                return;
-            }
-            *bytes += lexeme.len();
-            lexemes.entry(lexeme.to_owned()).or_default()
-        }
-    };
-    if let Some(at) = at {
-        // Positions only grow (the clamp can repeat the last one).
-        if positions.len() < MAX_POSITIONS_PER_LEXEME && positions.last() != Some(&at) {
-            positions.push(at);
-        }
+        });
     }
 }
 
@@ -821,6 +803,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_their_own_lexemes_as_the_stemmer_would_leave_them() {
+        let numbers = (0..200_000u64)
+            .step_by(37)
+            .chain([u64::MAX])
+            .map(|n| n.to_string())
+            .chain(["007".to_owned(), "0".repeat(300)]);
+        for number in numbers {
+            assert!(is_number(&number));
+            assert_eq!(lexeme(&number).as_deref(), Some(number.as_str()));
+        }
+        assert_eq!(
+            doc("1,500 killed in 2021"),
+            "'1':1 '2021':5 '500':2 'kill':3"
+        );
+        assert!(!is_number("1990s") && !is_number("\u{663}") && !is_number(""));
+    }
+
+    #[test]
     fn lexemes_with_quotes_and_backslashes_are_escaped() {
         let mut out = String::new();
         push_quoted(&mut out, r"it's a\b");
@@ -832,7 +832,10 @@ mod tests {
         let text = "word ".repeat(20_000);
         let document = doc(&text);
         let positions = document.trim_start_matches("'word':").split(',').count();
-        assert_eq!(positions, MAX_POSITIONS_PER_LEXEME);
+        assert_eq!(
+            positions, 256,
+            "Postgres keeps 256 positions a lexeme (MAXNUMPOS)"
+        );
         let many = (0..17_000).map(|n| format!("w{n}")).collect::<Vec<_>>();
         let document = doc(&many.join(" "));
         assert!(document.contains(&format!("'w16999':{MAX_POSITION}")));
